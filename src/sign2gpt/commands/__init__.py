@@ -1,0 +1,1 @@
+"""Subcommands of the `sign2gpt` CLI (see `sign2gpt.cli`)."""
