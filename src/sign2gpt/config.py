@@ -87,9 +87,7 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, *, where: str = "config
             f"{where}: unknown key {unknown[0]!r} (known keys: {', '.join(sorted(fields))})"
         )
     hints = typing.get_type_hints(cls)
-    kwargs = {
-        name: _convert(hints[name], value, f"{where}.{name}") for name, value in data.items()
-    }
+    kwargs = {name: _convert(hints[name], value, f"{where}.{name}") for name, value in data.items()}
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:

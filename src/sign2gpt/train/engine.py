@@ -1,0 +1,261 @@
+"""The training loop shared by both stages, on Lightning Fabric.
+
+Fabric gives one code path for CPU, one GPU, DDP / FSDP on several GPUs and several nodes
+(torchrun or SLURM). The loop itself is ours so that checkpoints are safetensors (no pickle),
+hold only what cannot be rebuilt, and resume mid-epoch to bit-identical weights:
+- the batch order of an epoch depends only on (seed, epoch), so a resumed run skips exactly
+  the batches it already did;
+- every DataLoader gets its own generator, so creating one never draws from the global RNG;
+- the global RNG states (dropout, augmentation) are saved with each checkpoint.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import torch
+from lightning.fabric import Fabric
+from tqdm.auto import tqdm
+
+from sign2gpt.checkpoint import Checkpoint, load_model_tensors, save_checkpoint
+from sign2gpt.errors import Sign2GPTError
+from sign2gpt.io import write_json
+from sign2gpt.train.config import TrainConfig
+from sign2gpt.train.run_dir import RunDir
+from sign2gpt.train.schedule import one_cycle_cosine
+
+
+class TrainingError(Sign2GPTError):
+    """Training cannot go on (non-finite loss, out of memory); the last good checkpoint stays."""
+
+
+class Task(Protocol):
+    """What a stage plugs into the loop.
+
+    `model(batch)` returns `(loss, logs)`: the loss lives in `forward` so that Fabric's
+    autocast and DDP's gradient hooks see it.
+    """
+
+    model: torch.nn.Module
+    selection_metric: str  # higher is better
+
+    def validate(self, model: torch.nn.Module, epoch: int) -> dict[str, float]:
+        """Evaluate on dev (runs on rank 0, unwrapped model, no grad)."""
+
+    def checkpoint_tensors(self, model: torch.nn.Module) -> dict[str, torch.Tensor]:
+        """The tensors a checkpoint must hold (trainable, buffers, non-pretrained frozen)."""
+
+
+@dataclass
+class EpochData:
+    """Training batches: `loader(epoch, start)` yields the epoch's batches from `start` on."""
+
+    steps_per_epoch: int
+    loader: Callable[[int, int], Iterable[Any]]
+
+
+@dataclass
+class Progress:
+    epoch: int = 0  # epoch being trained (0-based)
+    step_in_epoch: int = 0  # batches of `epoch` already done
+    global_step: int = 0
+    best_metric: float = -math.inf
+    best_epoch: int = -1
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def make_fabric(cfg: TrainConfig, loggers: list | None = None) -> Fabric:
+    """Build the Fabric instance of a run (devices, strategy, precision)."""
+    precision = cfg.precision
+    accelerator = cfg.accelerator
+    if precision == "16-mixed" and not torch.cuda.is_available():
+        precision = "bf16-mixed"  # fp16 autocast needs a GPU
+    return Fabric(
+        accelerator=accelerator,
+        devices=cfg.devices,
+        num_nodes=cfg.num_nodes,
+        strategy=cfg.strategy,
+        precision=precision,
+        loggers=loggers,
+    )
+
+
+class Trainer:
+    """Runs one stage: optimise `task` on `data`, validate, checkpoint, resume."""
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        run: RunDir,
+        task: Task,
+        data: EpochData,
+        fabric: Fabric,
+        meta: dict[str, Any] | None = None,
+    ):
+        self.cfg = cfg
+        self.run = run
+        self.task = task
+        self.data = data
+        self.fabric = fabric
+        self.meta = meta or {}
+        self.progress = Progress()
+        trainable = [p for p in task.model.parameters() if p.requires_grad]
+        if not trainable:
+            raise TrainingError("the model has no trainable parameters")
+        optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        total = cfg.epochs * data.steps_per_epoch
+        warmup = round(cfg.warmup_epochs * data.steps_per_epoch)
+        self.scheduler = one_cycle_cosine(optimizer, total, warmup)
+        self.model, self.optimizer = fabric.setup(task.model, optimizer)
+
+    # ----------------------------------------------------------------------------- state
+    def state(self) -> Checkpoint:
+        p = self.progress
+        rng = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state()
+        meta = {
+            **self.meta,
+            "epoch": p.epoch,
+            "step_in_epoch": p.step_in_epoch,
+            "global_step": p.global_step,
+            "best_metric": p.best_metric if math.isfinite(p.best_metric) else None,
+            "best_epoch": p.best_epoch,
+            "history": p.history,
+            "scheduler": self.scheduler.state_dict(),
+            "python_rng": _jsonable_random_state(),
+        }
+        return Checkpoint(
+            model=self.task.checkpoint_tensors(self.task.model),
+            meta=meta,
+            optimizer=self.optimizer.state_dict(),
+            rng=rng,
+        )
+
+    def restore(self, ckpt: Checkpoint, path: str) -> None:
+        """Continue from a checkpoint written by `state()` (same config)."""
+        load_model_tensors(self.task.model, ckpt.model, path)
+        if ckpt.optimizer is not None:
+            self.optimizer.load_state_dict(ckpt.optimizer)
+        self.scheduler.load_state_dict(ckpt.meta["scheduler"])
+        best = ckpt.meta.get("best_metric")
+        self.progress = Progress(
+            epoch=ckpt.meta["epoch"],
+            step_in_epoch=ckpt.meta["step_in_epoch"],
+            global_step=ckpt.meta["global_step"],
+            best_metric=-math.inf if best is None else best,
+            best_epoch=ckpt.meta.get("best_epoch", -1),
+            history=ckpt.meta.get("history", []),
+        )
+        torch.set_rng_state(ckpt.rng["torch"])
+        if "cuda" in ckpt.rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state(ckpt.rng["cuda"])
+        state = ckpt.meta["python_rng"]
+        random.setstate((state[0], tuple(state[1]), state[2]))
+
+    def save(self, name: str) -> None:
+        if self.fabric.is_global_zero:
+            save_checkpoint(self.run.checkpoint(name), self.state())
+        self.fabric.barrier()
+
+    # ------------------------------------------------------------------------------ loop
+    def fit(self) -> Progress:
+        cfg, p = self.cfg, self.progress
+        while p.epoch < cfg.epochs:
+            self._train_epoch()
+            p.epoch += 1
+            p.step_in_epoch = 0
+            if p.epoch % cfg.validate_every == 0 or p.epoch == cfg.epochs:
+                self._validate()
+            self.save("last")
+        return p
+
+    def _train_epoch(self) -> None:
+        cfg, p = self.cfg, self.progress
+        self.model.train()
+        batches = self.data.loader(p.epoch, p.step_in_epoch)
+        bar = tqdm(
+            batches,
+            total=self.data.steps_per_epoch,
+            initial=p.step_in_epoch,
+            desc=f"epoch {p.epoch + 1}/{cfg.epochs}",
+            disable=not self.fabric.is_global_zero,
+            dynamic_ncols=True,
+        )
+        started = time.perf_counter()
+        for batch in bar:
+            loss, logs = self._step(batch)
+            p.step_in_epoch += 1
+            p.global_step += 1
+            bar.set_postfix(loss=f"{loss:.4f}", lr=f"{self.scheduler.get_last_lr()[0]:.2e}")
+            if p.global_step % cfg.log_every_steps == 0:
+                self.fabric.log_dict(
+                    {"train/loss": loss, "train/lr": self.scheduler.get_last_lr()[0], **logs},
+                    step=p.global_step,
+                )
+            if (
+                cfg.checkpoint_every_steps
+                and p.global_step % cfg.checkpoint_every_steps == 0
+                and p.step_in_epoch < self.data.steps_per_epoch
+            ):
+                self.save("last")
+        bar.close()
+        self.fabric.log_dict({"time/epoch_s": time.perf_counter() - started}, step=p.global_step)
+
+    def _step(self, batch: Any) -> tuple[float, dict[str, float]]:
+        loss, logs = self.model(batch)
+        if not torch.isfinite(loss.detach()).all():
+            raise TrainingError(
+                f"the loss became {loss.item()} at epoch {self.progress.epoch + 1}, step "
+                f"{self.progress.global_step + 1}; the last good checkpoint is "
+                f"{self.run.checkpoint('last')}. Lower train.lr or use train.precision=32-true."
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        self.fabric.backward(loss)
+        if self.cfg.grad_clip > 0:
+            self.fabric.clip_gradients(self.model, self.optimizer, max_norm=self.cfg.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        return loss.item(), {f"train/{k}": float(v) for k, v in logs.items()}
+
+    def _validate(self) -> None:
+        p = self.progress
+        metrics: dict[str, float] = {}
+        if self.fabric.is_global_zero:
+            module = self.task.model
+            module.eval()
+            with torch.no_grad():
+                metrics = self.task.validate(module, p.epoch)
+            module.train()
+        metrics = self.fabric.broadcast(metrics, src=0)
+        record = {"epoch": p.epoch, "step": p.global_step, **metrics}
+        p.history.append(record)
+        self.fabric.log_dict({f"dev/{k}": v for k, v in metrics.items()}, step=p.global_step)
+        score = metrics.get(self.task.selection_metric)
+        if score is not None and score > p.best_metric:
+            p.best_metric, p.best_epoch = score, p.epoch
+            self.save("best")
+        if self.fabric.is_global_zero:
+            write_json(self.run.metrics_path, _summary(p, self.task.selection_metric))
+            summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+            tqdm.write(f"epoch {p.epoch}: {summary}")
+
+
+def _summary(p: Progress, metric: str) -> dict[str, Any]:
+    best = next((h for h in p.history if h["epoch"] == p.best_epoch), None)
+    return {
+        "selection_metric": metric,
+        "best_epoch": p.best_epoch,
+        "best": best,
+        "history": p.history,
+    }
+
+
+def _jsonable_random_state() -> list:
+    version, internal, gauss = random.getstate()
+    return [version, list(internal), gauss]
