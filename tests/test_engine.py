@@ -47,6 +47,9 @@ class RegressionTask:
     def checkpoint_tensors(self, model):
         return model.state_dict()
 
+    def load_tensors(self, tensors, path):
+        load_model_tensors(self.model, tensors, path)
+
 
 class StopAfter(Exception):
     pass

@@ -14,7 +14,15 @@ from sign2gpt import __version__
 from sign2gpt.errors import Sign2GPTError
 
 # name -> module under sign2gpt.commands, in the order `--help` lists them.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "synth": "synth",
+    "data": "data",
+    "glosses": "glosses",
+    "info": "info",
+    "pretrain": "pretrain",
+    "train": "train",
+    "score": "score",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,7 +22,7 @@ import torch
 from lightning.fabric import Fabric
 from tqdm.auto import tqdm
 
-from sign2gpt.checkpoint import Checkpoint, load_model_tensors, save_checkpoint
+from sign2gpt.checkpoint import Checkpoint, save_checkpoint
 from sign2gpt.errors import Sign2GPTError
 from sign2gpt.io import write_json
 from sign2gpt.train.config import TrainConfig
@@ -49,6 +49,9 @@ class Task(Protocol):
 
     def checkpoint_tensors(self, model: torch.nn.Module) -> dict[str, torch.Tensor]:
         """The tensors a checkpoint must hold (trainable, buffers, non-pretrained frozen)."""
+
+    def load_tensors(self, tensors: dict[str, torch.Tensor], path: str) -> None:
+        """Load what `checkpoint_tensors` returned back into the model."""
 
 
 @dataclass
@@ -139,7 +142,7 @@ class Trainer:
 
     def restore(self, ckpt: Checkpoint, path: str) -> None:
         """Continue from a checkpoint written by `state()` (same config)."""
-        load_model_tensors(self.task.model, ckpt.model, path)
+        self.task.load_tensors(ckpt.model, path)
         if ckpt.optimizer is not None:
             self.optimizer.load_state_dict(ckpt.optimizer)
         self.scheduler.load_state_dict(ckpt.meta["scheduler"])

@@ -1,0 +1,50 @@
+"""Score translations: corpus BLEU-1..4 and ROUGE-L (beta 1.2), as SLT papers report them.
+
+Both files hold one sentence per line, line i of --hyp translating the sentence of line i of
+--ref. BLEU-n is sacrebleu's cumulative corpus BLEU up to n-grams (13a tokens; characters for
+--lang zh); ROUGE-L is the MS-COCO caption definition (mean sentence F, beta 1.2). Scores are
+on the 0-100 scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from sign2gpt.errors import DataError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hyp", required=True, type=Path, help="system outputs, one per line")
+    parser.add_argument("--ref", required=True, type=Path, help="references, one per line")
+    parser.add_argument(
+        "--lang", default="de", help="language of the text; 'zh' scores characters (default: de)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _read_lines(path: Path) -> list[str]:
+    if not path.is_file():
+        raise DataError(path, "file not found")
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataError(path, f"not UTF-8 text ({exc})") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from sign2gpt.metrics import translation_scores
+
+    hyps, refs = _read_lines(args.hyp), _read_lines(args.ref)
+    if len(hyps) != len(refs):
+        raise DataError(args.hyp, f"{len(hyps)} lines, but {args.ref} has {len(refs)}")
+    scores = translation_scores(hyps, refs, lang=args.lang)
+    if args.json:
+        print(json.dumps({**scores, "sentences": len(hyps)}, ensure_ascii=False))
+        return 0
+    print(f"sentences: {len(hyps)}")
+    for key in ("bleu1", "bleu2", "bleu3", "bleu4", "rouge_l"):
+        print(f"{key:>8}: {scores[key]:6.2f}")
+    print(f"sacrebleu: {scores['sacrebleu_signature']}")
+    return 0

@@ -1,0 +1,20 @@
+"""Corpus readers: each turns one split of a corpus into a `RecordTable`."""
+
+from __future__ import annotations
+
+from sign2gpt.data.config import DataConfig
+from sign2gpt.data.readers.csl_daily import read_csl_daily
+from sign2gpt.data.readers.manifest import read_manifest
+from sign2gpt.data.readers.phoenix import read_phoenix
+from sign2gpt.data.records import RecordTable, check_rows
+
+_READERS = {"phoenix14t": read_phoenix, "csl-daily": read_csl_daily, "manifest": read_manifest}
+
+
+def read_split(cfg: DataConfig, split: str) -> RecordTable:
+    """Read the rows of `split` with the reader of `cfg.format`; empty texts and repeated ids
+    become problems."""
+    return check_rows(_READERS[cfg.format](cfg, split))
+
+
+__all__ = ["read_csl_daily", "read_manifest", "read_phoenix", "read_split"]

@@ -1,0 +1,64 @@
+"""Frame sources of a record: count its frames, verify it decodes, read the frames a clip keeps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sign2gpt.data.frames import (
+    count_video_frames,
+    is_video_file,
+    list_frame_files,
+    read_frame_files,
+    read_video_file,
+)
+from sign2gpt.data.records import VideoRecord
+from sign2gpt.errors import DataError
+
+
+def count_frames(record: VideoRecord, *, min_frames: int, verify: bool = False) -> int:
+    """Frames in the record's source (before the stride).
+
+    Args:
+        record: the video.
+        min_frames: fewer frames than this is an error (a one-frame clip cannot be a sentence).
+        verify: decode every frame (slow; what `data check` does) instead of only listing
+            the folder / reading the video header.
+    """
+    source = record.source
+    if is_video_file(source):
+        if not source.is_file():
+            raise DataError(source, "video file does not exist")
+        count = len(read_video_file(source)) if verify else count_video_frames(source)
+    else:
+        files = list_frame_files(source)
+        if verify:
+            read_frame_files(files, np.arange(len(files)))
+        count = len(files)
+    if count < min_frames:
+        raise DataError(
+            source, f"clip has {count} frame(s); at least {min_frames} are needed (data.min_frames)"
+        )
+    return count
+
+
+def read_all_frames(source: Path) -> np.ndarray:
+    """Every frame of a source, (N, H, W, 3) uint8."""
+    if is_video_file(source):
+        return read_video_file(source)
+    files = list_frame_files(source)
+    return read_frame_files(files, np.arange(len(files)))
+
+
+def read_selected_frames(source: Path, select) -> np.ndarray:
+    """Frames `select(num_frames)` of a source, (T, H, W, 3) uint8.
+
+    `select` maps the true frame count to indices: the count from the folder listing or the
+    decoded video wins over any count stored earlier (a header can be wrong).
+    """
+    if is_video_file(source):
+        frames = read_video_file(source)
+        return frames[select(len(frames))]
+    files = list_frame_files(source)
+    return read_frame_files(files, select(len(files)))

@@ -1,0 +1,253 @@
+"""Model configuration: typed dataclasses for every network part, plus named size presets.
+
+A YAML `model:` section maps onto `ModelConfig`. It may start from a named preset
+(`preset: full`, `synth`, `tiny`, `xglm-564m`) and override single keys; see
+`model_config_from_dict`. Paths to pretrained weights are config keys (`null` = random init).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sign2gpt.config import from_dict, merge, to_dict
+from sign2gpt.errors import ConfigError
+
+
+@dataclass
+class LoRAConfig:
+    """Low-rank adapter: delta W = B A * alpha / r, with A ~ N(0, init_std) and B = 0."""
+
+    r: int = 4
+    alpha: float = 4.0
+    dropout: float = 0.1
+    init_std: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.r < 1:
+            raise ValueError(f"lora.r must be >= 1, got {self.r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"lora.dropout must be in [0, 1), got {self.dropout}")
+
+    @property
+    def scale(self) -> float:
+        return self.alpha / self.r
+
+
+@dataclass
+class ViTConfig:
+    """A ViT with the DINOv2 architecture (ViT-S/14 by default)."""
+
+    patch_size: int = 14
+    # Size the position embedding was trained at (518 = 37 x 37 patches for DINOv2).
+    pos_embed_size: int = 518
+    dim: int = 384
+    depth: int = 12
+    num_heads: int = 6
+    mlp_ratio: float = 4.0
+    layer_scale_init: float = 1e-5
+    norm_eps: float = 1e-6
+    # DINOv2's own code interpolates position embeddings with this offset (0.1); the Hugging
+    # Face port uses 0.0. Only matters when the input size differs from `pos_embed_size`.
+    interpolate_offset: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.dim % self.num_heads:
+            raise ValueError(f"vit.dim {self.dim} is not divisible by num_heads {self.num_heads}")
+        if self.pos_embed_size % self.patch_size:
+            raise ValueError("vit.pos_embed_size must be a multiple of vit.patch_size")
+
+    @property
+    def mlp_dim(self) -> int:
+        return int(self.dim * self.mlp_ratio)
+
+
+@dataclass
+class SpatialConfig:
+    """Frozen ViT + LoRA on its top blocks + Linear(vit.dim -> out_dim) + BatchNorm1d."""
+
+    vit: ViTConfig = field(default_factory=ViTConfig)
+    lora: LoRAConfig = field(default_factory=LoRAConfig)
+    # LoRA goes on qkv/proj/fc1/fc2 of the top `lora_blocks` blocks (0 = no spatial adapters).
+    lora_blocks: int = 3
+    out_dim: int = 512
+    # Frames per ViT call in `encode_video`, to bound activation memory.
+    chunk_size: int = 64
+    # DINOv2 weights: an original `.pth` file or a Hugging Face `Dinov2Model` folder.
+    pretrained: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.lora_blocks <= self.vit.depth:
+            raise ValueError(f"spatial.lora_blocks must be in [0, {self.vit.depth}]")
+        if self.chunk_size < 1:
+            raise ValueError("spatial.chunk_size must be >= 1")
+
+
+@dataclass
+class SignEncoderConfig:
+    """Post-norm transformer: `blocks_before` blocks, temporal pool (k3 s2), `blocks_after`."""
+
+    dim: int = 512
+    num_heads: int = 8
+    ffn_dim: int = 2048
+    blocks_before: int = 2
+    blocks_after: int = 2
+    # Local attention: each frame sees `window` frames centred on it; null = global attention.
+    window: int | None = 7
+    layer_scale_init: float = 1e-5
+    drop_path: float = 0.1
+    dropout: float = 0.1
+    rotary_base: float = 10000.0
+
+    def __post_init__(self) -> None:
+        if self.dim % self.num_heads or (self.dim // self.num_heads) % 2:
+            raise ValueError("sign_encoder.dim / num_heads must be an even integer (rotary)")
+        if self.window is not None and (self.window < 1 or self.window % 2 == 0):
+            raise ValueError(f"sign_encoder.window must be odd and >= 1, got {self.window}")
+
+
+@dataclass
+class PrototypeHeadConfig:
+    """Stage-1 pseudo-gloss head: cosine similarity to word-vector prototypes."""
+
+    dropout: float = 0.2
+    word_dim: int = 300
+    temperature_init: float = 0.1
+    temperature_min: float = 0.01
+    temperature_max: float = 1.0
+    loss_weight: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.temperature_min <= self.temperature_init <= self.temperature_max:
+            raise ValueError("prototype_head: need 0 < temperature_min <= init <= max")
+
+
+@dataclass
+class DecoderConfig:
+    """A frozen decoder-only LM with sign adapters (LoRA + gated cross-attention)."""
+
+    # LM family: a file under models/decoder/ registers each (`xglm` ships).
+    family: str = "xglm"
+    vocab_size: int = 256008
+    d_model: int = 2048
+    num_layers: int = 24
+    num_heads: int = 16
+    ffn_dim: int = 8192
+    max_positions: int = 2048
+    scale_embedding: bool = True
+    dropout: float = 0.1
+    attention_dropout: float = 0.1
+    activation_dropout: float = 0.0
+    norm_eps: float = 1e-5
+    # Token ids (XGLM convention: `</s>` starts every sequence and ends it).
+    bos_id: int = 2
+    eos_id: int = 2
+    pad_id: int = 1
+    lora: LoRAConfig = field(default_factory=LoRAConfig)
+    # Dimension of the sign features fed in (the sign encoder's width).
+    sign_dim: int = 512
+    # Add a sinusoidal position encoding to the sign features before Linear(sign_dim -> d).
+    sign_pe: bool = True
+    # Hugging Face checkpoint folder (config.json + safetensors or pytorch_model.bin).
+    pretrained: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.d_model % self.num_heads:
+            raise ValueError("decoder.d_model must be divisible by decoder.num_heads")
+        if max(self.bos_id, self.eos_id, self.pad_id) >= self.vocab_size:
+            raise ValueError("decoder bos/eos/pad ids must be < vocab_size")
+
+    @property
+    def head_dim(self) -> int:
+        return self.d_model // self.num_heads
+
+
+@dataclass
+class ModelConfig:
+    """The whole model. `stage: pretrain` adds the prototype head, `translate` the decoder."""
+
+    stage: Literal["pretrain", "translate"] = "translate"
+    spatial: SpatialConfig = field(default_factory=SpatialConfig)
+    sign_encoder: SignEncoderConfig = field(default_factory=SignEncoderConfig)
+    prototype_head: PrototypeHeadConfig = field(default_factory=PrototypeHeadConfig)
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    # Sign(Z)2GPT: keep the spatial model and sign encoder frozen as well.
+    freeze_visual: bool = False
+
+    def __post_init__(self) -> None:
+        if self.spatial.out_dim != self.sign_encoder.dim:
+            raise ValueError("spatial.out_dim must equal sign_encoder.dim")
+        if self.decoder.sign_dim != self.sign_encoder.dim:
+            raise ValueError("decoder.sign_dim must equal sign_encoder.dim")
+
+
+# ---------------------------------------------------------------------------------------------
+# Presets: small named factories (the dinov2 `vit_small` habit).
+
+
+def full_config(stage: str = "translate") -> ModelConfig:
+    """The paper's model: DINOv2 ViT-S/14 + 4-block sign encoder + XGLM-1.7B."""
+    return ModelConfig(stage=stage)
+
+
+def xglm_564m_config(stage: str = "translate") -> ModelConfig:
+    """The paper's ablation with the smaller XGLM-564M decoder."""
+    decoder = DecoderConfig(d_model=1024, ffn_dim=4096)
+    return ModelConfig(stage=stage, decoder=decoder)
+
+
+def synth_config(stage: str = "translate") -> ModelConfig:
+    """The synthetic benchmark: a 4-block ViT at 56x56 and a 4-layer d=256 XGLM decoder."""
+    vit = ViTConfig(pos_embed_size=56, dim=192, depth=4, num_heads=3)
+    spatial = SpatialConfig(vit=vit, lora_blocks=2, out_dim=256)
+    encoder = SignEncoderConfig(dim=256, num_heads=4, ffn_dim=1024)
+    decoder = DecoderConfig(
+        vocab_size=2000, d_model=256, num_layers=4, num_heads=4, ffn_dim=1024,
+        max_positions=256, bos_id=0, eos_id=2, pad_id=1, sign_dim=256,
+    )  # fmt: skip
+    return ModelConfig(stage=stage, spatial=spatial, sign_encoder=encoder, decoder=decoder)
+
+
+def tiny_config(stage: str = "translate") -> ModelConfig:
+    """A minute model for unit tests (runs in milliseconds on CPU)."""
+    vit = ViTConfig(pos_embed_size=28, dim=32, depth=2, num_heads=2)
+    spatial = SpatialConfig(vit=vit, lora_blocks=1, out_dim=32, chunk_size=3)
+    encoder = SignEncoderConfig(dim=32, num_heads=4, ffn_dim=64, blocks_before=1, blocks_after=1)
+    head = PrototypeHeadConfig(word_dim=16)
+    decoder = DecoderConfig(
+        vocab_size=64, d_model=32, num_layers=2, num_heads=4, ffn_dim=64,
+        max_positions=64, bos_id=0, eos_id=2, pad_id=1, sign_dim=32,
+    )  # fmt: skip
+    return ModelConfig(
+        stage=stage, spatial=spatial, sign_encoder=encoder, prototype_head=head, decoder=decoder
+    )
+
+
+PRESETS = {
+    "full": full_config,
+    "xglm-564m": xglm_564m_config,
+    "synth": synth_config,
+    "tiny": tiny_config,
+}
+
+
+def model_config_from_dict(data: dict[str, Any] | None, *, where: str = "model") -> ModelConfig:
+    """Build a `ModelConfig` from a YAML `model:` mapping.
+
+    Args:
+        data: the mapping. An optional `preset` key names a starting point from `PRESETS`;
+            the other keys override it. Without `preset`, the dataclass defaults (= `full`) apply.
+        where: location for error messages, e.g. "configs/x.yaml:model".
+    """
+    data = dict(data or {})
+    preset = data.pop("preset", None)
+    if preset is None:
+        return from_dict(ModelConfig, data, where=where)
+    if preset not in PRESETS:
+        raise ConfigError(
+            f"{where}.preset: unknown preset {preset!r} (known: {', '.join(PRESETS)})"
+        )
+    stage = data.get("stage", "translate")
+    base = to_dict(PRESETS[preset](stage))
+    return from_dict(ModelConfig, merge(base, data), where=where)

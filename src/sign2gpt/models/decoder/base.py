@@ -1,0 +1,179 @@
+"""The interface every sign-conditioned LM family implements, and what they all share.
+
+A family file (e.g. `xglm.py`) subclasses `SignDecoder`, registers it with
+`@register_family("name")` and supplies three things: `forward_tokens` (the LM's layers, using
+`SignCrossAttention` inside self-attention), `sign_memory` (per-layer sign keys/values) and
+`load_pretrained` (its checkpoint layout). This base adds the sign projection, masks, the
+training forward and generation.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from sign2gpt.models.adapters import is_adapter_name
+from sign2gpt.models.config import DecoderConfig
+from sign2gpt.models.decoder.generation import beam_search, greedy_search
+from sign2gpt.models.decoder.kv_cache import KVCache
+from sign2gpt.models.decoder.sign_attention import SignMemory
+from sign2gpt.models.layers.sinusoidal import sinusoidal_encoding
+
+# family name (`decoder.family` in configs) -> class; filled by `register_family`.
+DECODER_FAMILIES: dict[str, type[SignDecoder]] = {}
+
+
+def register_family(name: str) -> Callable[[type[SignDecoder]], type[SignDecoder]]:
+    """Class decorator: make a `SignDecoder` subclass buildable as `decoder.family: name`."""
+
+    def register(cls: type[SignDecoder]) -> type[SignDecoder]:
+        DECODER_FAMILIES[name] = cls
+        return cls
+
+    return register
+
+
+class SignProjection(nn.Module):
+    """Sinusoidal position encoding (optional) on the sign features, then Linear(sign -> d)."""
+
+    def __init__(self, sign_dim: int, d_model: int, add_position: bool):
+        super().__init__()
+        self.add_position = add_position
+        self.linear = nn.Linear(sign_dim, d_model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, S, sign_dim) -> (B, S, d_model)."""
+        if self.add_position:
+            positions = torch.arange(x.size(1), device=x.device)
+            x = x + sinusoidal_encoding(positions, x.size(-1)).to(x.dtype)
+        return self.linear(x)
+
+
+def self_attention_mask(
+    attention_mask: torch.Tensor | None, query_len: int, past_len: int, device: torch.device
+) -> torch.Tensor:
+    """Causal boolean mask (B or 1, 1, L, past + L), also hiding padded keys.
+
+    The diagonal stays visible so rows of padded queries never go empty (no NaN).
+    """
+    total = past_len + query_len
+    query_pos = torch.arange(past_len, total, device=device)[:, None]
+    key_pos = torch.arange(total, device=device)[None, :]
+    mask = (key_pos <= query_pos)[None, None]  # (1, 1, L, total)
+    if attention_mask is not None:
+        mask = mask & attention_mask[:, None, None, :].bool()
+    return mask | (key_pos == query_pos)
+
+
+class SignDecoder(nn.Module, ABC):
+    """A frozen decoder-only LM conditioned on sign features through adapters."""
+
+    def __init__(self, cfg: DecoderConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.sign_proj = SignProjection(cfg.sign_dim, cfg.d_model, cfg.sign_pe)
+
+    # --- what a family implements -----------------------------------------------------------
+
+    @abstractmethod
+    def forward_tokens(
+        self,
+        input_ids: torch.Tensor,
+        positions: torch.Tensor,
+        mask: torch.Tensor | None,
+        memory: list[SignMemory] | None,
+        cache: KVCache | None = None,
+    ) -> torch.Tensor:
+        """Logits (B, L, V) for tokens (B, L) at `positions` (L,).
+
+        Args:
+            input_ids: token ids.
+            positions: absolute positions of these tokens.
+            mask: boolean self-attention mask (B or 1, 1, L, past + L), or None (see all keys).
+            memory: per-layer sign keys/values, or None for the plain LM.
+            cache: key/value cache to read and extend, or None.
+        """
+
+    @abstractmethod
+    def sign_memory(self, signs: torch.Tensor, sign_mask: torch.Tensor) -> list[SignMemory]:
+        """Per-layer keys/values of projected sign features (B, S, d_model)."""
+
+    @abstractmethod
+    def load_pretrained(self, path: str | Path) -> None:
+        """Load the frozen LM weights from a local checkpoint folder."""
+
+    # --- shared -----------------------------------------------------------------------------
+
+    def is_trainable(self, name: str) -> bool:
+        """Only the sign projection and the adapters (LoRA, gates) train; the LM is frozen."""
+        return name.startswith("sign_proj.") or is_adapter_name(name)
+
+    def encode_signs(
+        self, sign_features: torch.Tensor, sign_mask: torch.Tensor
+    ) -> list[SignMemory]:
+        """Project sign features (B, S, sign_dim) and compute every layer's keys/values once."""
+        return self.sign_memory(self.sign_proj(sign_features), sign_mask)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        sign_features: torch.Tensor | None = None,
+        sign_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Teacher-forced logits (B, L, V).
+
+        Args:
+            input_ids: (B, L) token ids (BOS first, right-padded).
+            attention_mask: (B, L), 1 on real tokens; None = all real.
+            sign_features: (B, S, sign_dim), or None to run the plain LM.
+            sign_mask: (B, S), True on real sign positions; None = all real.
+        """
+        memory = None
+        if sign_features is not None:
+            if sign_mask is None:
+                sign_mask = torch.ones(
+                    sign_features.shape[:2], dtype=torch.bool, device=sign_features.device
+                )
+            memory = self.encode_signs(sign_features, sign_mask)
+        length = input_ids.size(1)
+        positions = torch.arange(length, device=input_ids.device)
+        mask = self_attention_mask(attention_mask, length, 0, input_ids.device)
+        return self.forward_tokens(input_ids, positions, mask, memory)
+
+    @torch.no_grad()
+    def generate(
+        self,
+        sign_features: torch.Tensor,
+        sign_mask: torch.Tensor,
+        num_beams: int = 4,
+        max_new_tokens: int = 64,
+        length_penalty: float = 1.0,
+    ) -> list[list[int]]:
+        """Translate a batch of sign features; token ids per sample without BOS/EOS.
+
+        The sign keys/values are computed once; each step runs only the new token over the
+        key/value cache.
+        """
+        cfg = self.cfg
+        batch, device = sign_features.size(0), sign_features.device
+        memory = self.encode_signs(sign_features, sign_mask)
+        if num_beams > 1:
+            memory = [layer.repeat_interleave(num_beams) for layer in memory]
+        cache = KVCache(cfg.num_layers)
+
+        def step(tokens: torch.Tensor) -> torch.Tensor:
+            positions = torch.arange(cache.length, cache.length + tokens.size(1), device=device)
+            logits = self.forward_tokens(tokens, positions, None, memory, cache)
+            return logits[:, -1].float().log_softmax(dim=-1)
+
+        if num_beams == 1:
+            return greedy_search(step, batch, cfg.bos_id, cfg.eos_id, max_new_tokens, device)
+        return beam_search(
+            step, cache.reorder, batch, num_beams, cfg.bos_id, cfg.eos_id, max_new_tokens,
+            device, length_penalty,
+        )  # fmt: skip

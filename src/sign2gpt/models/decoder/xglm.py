@@ -1,0 +1,151 @@
+"""XGLM (Lin et al. 2022) as a sign-conditioned decoder; loads Hugging Face XGLM checkpoints.
+
+Parameter names follow `transformers`' `XGLMForCausalLM` (`model.layers.3.self_attn.q_proj`),
+so a checkpoint folder loads without renaming. Architecture: scaled token embedding plus
+sinusoidal positions (offset 2), pre-norm layers (self-attention, GELU FFN), final LayerNorm,
+output projection tied to the token embedding.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sign2gpt.models.config import DecoderConfig
+from sign2gpt.models.decoder.base import SignDecoder, register_family
+from sign2gpt.models.decoder.kv_cache import KVCache
+from sign2gpt.models.decoder.sign_attention import SignCrossAttention, SignMemory, split_heads
+from sign2gpt.models.layers.lora import LoRALinear
+from sign2gpt.models.layers.sinusoidal import sinusoidal_encoding
+
+# XGLM (like fairseq) reserves the first two sinusoidal positions for padding.
+POSITION_OFFSET = 2
+
+
+class XGLMAttention(nn.Module):
+    """Self-attention with LoRA on q/k/v/out and the gated sign cross-attention inside."""
+
+    def __init__(self, cfg: DecoderConfig, layer: int):
+        super().__init__()
+        d = cfg.d_model
+        self.layer = layer
+        self.num_heads = cfg.num_heads
+        self.dropout = cfg.attention_dropout
+        self.q_proj = LoRALinear(d, d, cfg.lora)
+        self.k_proj = LoRALinear(d, d, cfg.lora)
+        self.v_proj = LoRALinear(d, d, cfg.lora)
+        self.out_proj = LoRALinear(d, d, cfg.lora)
+        self.sign = SignCrossAttention(d, d, d, cfg.num_heads, cfg.lora)
+
+    def forward(
+        self,
+        hidden: torch.Tensor,
+        mask: torch.Tensor | None,
+        memory: SignMemory | None,
+        cache: KVCache | None,
+    ) -> torch.Tensor:
+        """Normalised hidden states (B, L, d) -> attention output (B, L, d)."""
+        base_q = self.q_proj.base(hidden)
+        q = split_heads(base_q + self.q_proj.lora(hidden), self.num_heads)  # (B, H, L, hd)
+        k = split_heads(self.k_proj(hidden), self.num_heads)
+        v = split_heads(self.v_proj(hidden), self.num_heads)
+        if cache is not None:
+            k, v = cache.update(self.layer, k, v)
+        dropout = self.dropout if self.training else 0.0
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
+        if memory is not None:
+            out = out + self.sign(self.sign.query(hidden, base_q), memory)
+        batch, _, length, _ = out.shape
+        return self.out_proj(out.transpose(1, 2).reshape(batch, length, -1))
+
+    def sign_memory(self, signs: torch.Tensor, sign_mask: torch.Tensor) -> SignMemory:
+        return self.sign.memory(signs, sign_mask, self.k_proj, self.v_proj, self.num_heads)
+
+
+class XGLMLayer(nn.Module):
+    """Pre-norm decoder layer: x + attn(norm(x)), then x + fc2(gelu(fc1(norm(x))))."""
+
+    def __init__(self, cfg: DecoderConfig, layer: int):
+        super().__init__()
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.self_attn_layer_norm = nn.LayerNorm(cfg.d_model, eps=cfg.norm_eps)
+        self.self_attn = XGLMAttention(cfg, layer)
+        self.final_layer_norm = nn.LayerNorm(cfg.d_model, eps=cfg.norm_eps)
+        self.fc1 = nn.Linear(cfg.d_model, cfg.ffn_dim)
+        self.activation_dropout = nn.Dropout(cfg.activation_dropout)
+        self.fc2 = nn.Linear(cfg.ffn_dim, cfg.d_model)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None,
+        memory: SignMemory | None,
+        cache: KVCache | None,
+    ) -> torch.Tensor:
+        x = x + self.dropout(self.self_attn(self.self_attn_layer_norm(x), mask, memory, cache))
+        hidden = self.activation_dropout(F.gelu(self.fc1(self.final_layer_norm(x))))
+        return x + self.dropout(self.fc2(hidden))
+
+    def sign_memory(self, signs: torch.Tensor, sign_mask: torch.Tensor) -> SignMemory:
+        # The sign features go through this layer's frozen self-attention LayerNorm first.
+        return self.self_attn.sign_memory(self.self_attn_layer_norm(signs), sign_mask)
+
+
+class XGLMModel(nn.Module):
+    """Embeddings, layers and final norm (the `model.` part of `XGLMForCausalLM`)."""
+
+    def __init__(self, cfg: DecoderConfig):
+        super().__init__()
+        self.embed_scale = math.sqrt(cfg.d_model) if cfg.scale_embedding else 1.0
+        self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.d_model, padding_idx=cfg.pad_id)
+        self.layers = nn.ModuleList(XGLMLayer(cfg, i) for i in range(cfg.num_layers))
+        self.layer_norm = nn.LayerNorm(cfg.d_model, eps=cfg.norm_eps)
+        self.dropout = nn.Dropout(cfg.dropout)
+        nn.init.normal_(self.embed_tokens.weight, std=0.02)
+
+
+@register_family("xglm")
+class XGLMSignDecoder(SignDecoder):
+    """XGLM with sign adapters; see `SignDecoder` for the public methods."""
+
+    def __init__(self, cfg: DecoderConfig):
+        super().__init__(cfg)
+        self.model = XGLMModel(cfg)
+
+    def forward_tokens(
+        self,
+        input_ids: torch.Tensor,
+        positions: torch.Tensor,
+        mask: torch.Tensor | None,
+        memory: list[SignMemory] | None,
+        cache: KVCache | None = None,
+    ) -> torch.Tensor:
+        model = self.model
+        x = model.embed_tokens(input_ids) * model.embed_scale  # (B, L, d)
+        pos = sinusoidal_encoding(positions + POSITION_OFFSET, self.cfg.d_model)
+        x = model.dropout(x + pos.to(x.dtype))
+        for i, layer in enumerate(model.layers):
+            x = layer(x, mask, None if memory is None else memory[i], cache)
+        x = model.layer_norm(x)
+        return F.linear(x, model.embed_tokens.weight)  # tied output projection
+
+    def sign_memory(self, signs: torch.Tensor, sign_mask: torch.Tensor) -> list[SignMemory]:
+        return [layer.sign_memory(signs, sign_mask) for layer in self.model.layers]
+
+    def load_pretrained(self, path: str | Path) -> None:
+        from sign2gpt.models.weights import load_hf_model
+
+        expected = {
+            "model_type": "xglm",
+            "vocab_size": self.cfg.vocab_size,
+            "d_model": self.cfg.d_model,
+            "num_layers": self.cfg.num_layers,
+            "attention_heads": self.cfg.num_heads,
+            "ffn_dim": self.cfg.ffn_dim,
+        }
+        # The output projection is tied to the embedding, so `lm_head.weight` is not loaded.
+        load_hf_model(self, path, expected, ("lm_head.weight",), self.is_trainable)

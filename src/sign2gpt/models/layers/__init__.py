@@ -1,0 +1,1 @@
+"""Small building blocks shared by the networks (one file per block)."""

@@ -1,0 +1,55 @@
+"""LoRA: a trainable low-rank update beside a frozen linear layer.
+
+Names matter: every LoRA parameter lives in a module attribute containing `lora`, which is
+how `sign2gpt.models.adapters.is_adapter_name` finds what trains and what an adapter
+checkpoint saves.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from sign2gpt.models.config import LoRAConfig
+
+
+class LoRA(nn.Module):
+    """The low-rank delta alone: x -> dropout(x) A^T B^T * alpha / r.
+
+    A starts ~ N(0, init_std) and B at zero, so a fresh adapter changes nothing.
+    """
+
+    def __init__(self, in_features: int, out_features: int, cfg: LoRAConfig):
+        super().__init__()
+        self.A = nn.Parameter(torch.empty(cfg.r, in_features))
+        self.B = nn.Parameter(torch.zeros(out_features, cfg.r))
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.scale = cfg.scale
+        self.init_std = cfg.init_std
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.normal_(self.A, std=self.init_std)
+        nn.init.zeros_(self.B)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # (..., in) -> (..., r) -> (..., out)
+        return (self.dropout(x) @ self.A.t()) @ self.B.t() * self.scale
+
+
+class LoRALinear(nn.Linear):
+    """`nn.Linear` plus an optional LoRA; keeps the plain layer's parameter names."""
+
+    def __init__(
+        self, in_features: int, out_features: int, lora: LoRAConfig | None, bias: bool = True
+    ):
+        super().__init__(in_features, out_features, bias=bias)
+        self.lora = LoRA(in_features, out_features, lora) if lora is not None else None
+
+    def base(self, x: torch.Tensor) -> torch.Tensor:
+        """The frozen projection without the adapter."""
+        return super().forward(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = super().forward(x)
+        return out if self.lora is None else out + self.lora(x)

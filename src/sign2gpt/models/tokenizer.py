@@ -1,0 +1,160 @@
+"""Text tokenizer wrapper: a `tokenizers.Tokenizer` plus the ids of BOS, EOS and padding.
+
+Loads a Hugging Face tokenizer folder (tokenizer.json, or anything `AutoTokenizer` reads
+locally with a fast backend), or a tokenizer trained here for the synthetic benchmark.
+Saved as `tokenizer.json` + `special_tokens.json`; no pickles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+from sign2gpt.errors import CheckpointError, ConfigError
+from sign2gpt.io import atomic_path, write_json
+from sign2gpt.models.config import DecoderConfig
+
+SPECIAL_TOKENS_FILE = "special_tokens.json"
+# Our own tokenizers reserve ids 0..3 as XGLM does: <s>=0, <pad>=1, </s>=2, <unk>=3.
+TRAINED_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
+
+
+class TextTokenizer:
+    """Encode text to ids without special tokens; the model adds `bos_id` / `eos_id` itself.
+
+    Args:
+        backend: the `tokenizers.Tokenizer`.
+        bos_id: id that starts every decoder input (XGLM: `</s>`, what its tokenizer prepends).
+        eos_id: id that ends every target.
+        pad_id: id used for padding.
+    """
+
+    def __init__(self, backend: Tokenizer, *, bos_id: int, eos_id: int, pad_id: int):
+        self.backend = backend
+        self.bos_id = bos_id
+        self.eos_id = eos_id
+        self.pad_id = pad_id
+
+    @property
+    def vocab_size(self) -> int:
+        return self.backend.get_vocab_size(with_added_tokens=True)
+
+    def encode(self, text: str) -> list[int]:
+        return self.backend.encode(text, add_special_tokens=False).ids
+
+    def decode(self, ids: Iterable[int]) -> str:
+        return self.backend.decode(list(ids), skip_special_tokens=True)
+
+    def save(self, folder: str | Path) -> None:
+        """Write `tokenizer.json` and `special_tokens.json` into `folder` (atomically)."""
+        folder = Path(folder)
+        with atomic_path(folder / "tokenizer.json") as tmp:
+            self.backend.save(str(tmp))
+        special = {"bos_id": self.bos_id, "eos_id": self.eos_id, "pad_id": self.pad_id}
+        write_json(folder / SPECIAL_TOKENS_FILE, special)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> TextTokenizer:
+        """Load a folder written by `save`, or a Hugging Face tokenizer folder."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise CheckpointError(folder, "tokenizer folder does not exist")
+        if (folder / "tokenizer.json").is_file():
+            try:
+                backend = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            except Exception as exc:  # tokenizers raises plain Exception subclasses
+                raise CheckpointError(folder / "tokenizer.json", f"cannot read ({exc})") from None
+        else:
+            backend = _auto_backend(folder)
+        special_path = folder / SPECIAL_TOKENS_FILE
+        if special_path.is_file():
+            ids = _read_json(special_path)
+            return cls(backend, bos_id=ids["bos_id"], eos_id=ids["eos_id"], pad_id=ids["pad_id"])
+        return cls(backend, **_hf_special_ids(folder, backend))
+
+    @classmethod
+    def train(cls, texts: Iterable[str], vocab_size: int) -> TextTokenizer:
+        """Train a small BPE tokenizer (SentencePiece-style word boundaries) on `texts`.
+
+        Args:
+            texts: training sentences.
+            vocab_size: upper bound on the vocabulary (special tokens included).
+        """
+        backend = Tokenizer(models.BPE(unk_token="<unk>"))
+        backend.normalizer = normalizers.NFC()
+        backend.pre_tokenizer = pre_tokenizers.Metaspace()
+        backend.decoder = decoders.Metaspace()
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size, special_tokens=TRAINED_SPECIALS, show_progress=False
+        )
+        backend.train_from_iterator(texts, trainer)
+        return cls(backend, bos_id=0, pad_id=1, eos_id=2)
+
+
+def check_compatible(tokenizer: TextTokenizer, cfg: DecoderConfig, where: str = "model") -> None:
+    """Raise `ConfigError` unless the decoder config fits the tokenizer (vocab and special ids).
+
+    Args:
+        tokenizer: the loaded tokenizer.
+        cfg: the decoder config it will feed.
+        where: location for the message, e.g. "configs/x.yaml:model.decoder".
+    """
+    if tokenizer.vocab_size > cfg.vocab_size:
+        raise ConfigError(
+            f"{where}: vocab_size {cfg.vocab_size} is smaller than the tokenizer's "
+            f"{tokenizer.vocab_size}"
+        )
+    for name in ("bos_id", "eos_id", "pad_id"):
+        if getattr(tokenizer, name) != getattr(cfg, name):
+            raise ConfigError(
+                f"{where}: {name} is {getattr(cfg, name)} but the tokenizer uses "
+                f"{getattr(tokenizer, name)}"
+            )
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(path, f"not valid JSON ({exc})") from None
+
+
+def _auto_backend(folder: Path) -> Tokenizer:
+    """Fall back to `transformers.AutoTokenizer` (e.g. a sentencepiece-only folder)."""
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    except Exception as exc:  # transformers raises many types for unreadable folders
+        raise CheckpointError(folder, f"no tokenizer found ({exc})") from None
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if not isinstance(backend, Tokenizer):
+        raise CheckpointError(folder, "tokenizer has no fast (tokenizers) backend")
+    return backend
+
+
+def _hf_special_ids(folder: Path, backend: Tokenizer) -> dict[str, int]:
+    """BOS = what the tokenizer prepends (XGLM: `</s>`), else `bos_token`; EOS and pad by name."""
+    config_path = folder / "tokenizer_config.json"
+    config = _read_json(config_path) if config_path.is_file() else {}
+
+    def token_id(key: str) -> int | None:
+        token = config.get(key)
+        if isinstance(token, dict):  # older files store {"content": "<s>", ...}
+            token = token.get("content")
+        return backend.token_to_id(token) if isinstance(token, str) else None
+
+    prefix = backend.encode("", add_special_tokens=True).ids
+    eos_id = token_id("eos_token")
+    if eos_id is None:
+        raise CheckpointError(folder, "tokenizer_config.json names no eos_token")
+    bos_id = prefix[0] if prefix else token_id("bos_token")
+    pad_id = token_id("pad_token")
+    return {
+        "bos_id": eos_id if bos_id is None else bos_id,
+        "eos_id": eos_id,
+        "pad_id": eos_id if pad_id is None else pad_id,
+    }

@@ -1,0 +1,101 @@
+"""Build the pieces of a run from its config: glosses, tokenizer, model, stage module."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from sign2gpt.checkpoint import load_checkpoint, load_model_tensors
+from sign2gpt.data import VideoDataset, VideoTransform
+from sign2gpt.errors import CheckpointError
+from sign2gpt.models.sign2gpt import Sign2GPT
+from sign2gpt.models.tokenizer import TextTokenizer, check_compatible
+from sign2gpt.text import (
+    PseudoGlossVocab,
+    build_prototypes,
+    build_pseudo_glosses,
+    load_prototypes,
+    load_targets,
+    save_prototypes,
+)
+from sign2gpt.train.run_config import RunConfig
+
+log = logging.getLogger(__name__)
+
+VISUAL_PARTS = ("spatial.", "sign_encoder.")
+
+
+@dataclass
+class Glosses:
+    """Stage-1 targets: vocabulary, prototype vectors (K, D) and sentence -> pseudo-glosses."""
+
+    vocab: PseudoGlossVocab
+    prototypes: torch.Tensor
+    targets: dict[str, list[str]]
+    folder: Path
+
+
+def prepare_glosses(cfg: RunConfig, train: VideoDataset, folder: Path) -> Glosses:
+    """Load the configured pseudo-glosses, or build them from the training text into `folder`.
+
+    A folder that already holds them (a resumed run) is reused as it is.
+    """
+    source = Path(cfg.text.glosses) if cfg.text.glosses else folder
+    if not (source / "vocab.json").is_file():
+        texts = [record.text for record in train.records]
+        result = build_pseudo_glosses(texts, cfg.text.lang, cfg.text.tagger)
+        prototypes, origin = build_prototypes(
+            result.vocab.words,
+            corpus=result.vector_corpus,
+            vectors_path=cfg.text.vectors,
+            dim=cfg.model.prototype_head.word_dim,
+            seed=cfg.train.seed,
+        )
+        result.save(folder, ids=[record.id for record in train.records])
+        save_prototypes(folder, result.vocab.words, prototypes, origin)
+        source = folder
+    vocab = PseudoGlossVocab.load(source)
+    return Glosses(vocab, load_prototypes(source, vocab.words), load_targets(source), source)
+
+
+def load_tokenizer(cfg: RunConfig) -> TextTokenizer:
+    """The decoder's tokenizer: `text.tokenizer`, else the decoder's pretrained folder."""
+    folder = cfg.text.tokenizer or cfg.model.decoder.pretrained
+    if folder is None:
+        raise CheckpointError("text.tokenizer", "no tokenizer folder is configured")
+    tokenizer = TextTokenizer.load(folder)
+    check_compatible(tokenizer, cfg.model.decoder, where="model.decoder")
+    return tokenizer
+
+
+def build_model(cfg: RunConfig, glosses: Glosses | None = None) -> Sign2GPT:
+    """The stage's model with its frozen pretrained parts loaded (and stage-1 init for stage 2)."""
+    if cfg.stage == "pretrain":
+        if glosses is None:
+            raise ValueError("the pretrain stage needs its pseudo-glosses")
+        model = Sign2GPT(cfg.model, prototypes=glosses.prototypes)
+    else:
+        model = Sign2GPT(cfg.model)
+    model.load_pretrained()
+    if cfg.init:
+        load_visual_init(model, cfg.init)
+    return model
+
+
+def load_visual_init(model: Sign2GPT, path: str | Path) -> None:
+    """Start from a stage-1 checkpoint's spatial model and sign encoder (its head is dropped)."""
+    ckpt = load_checkpoint(path)
+    visual = {k: v for k, v in ckpt.model.items() if k.startswith(VISUAL_PARTS)}
+    if not visual:
+        raise CheckpointError(path, "holds no spatial / sign encoder weights (not a stage-1 run?)")
+    # Frozen visual weights are in the checkpoint only when no pretrained file provided them.
+    load_model_tensors(model, visual, path)
+    log.info("initialised %d visual tensors from %s", len(visual), path)
+
+
+def transforms(cfg: RunConfig) -> tuple[VideoTransform, VideoTransform]:
+    """(training, evaluation) batch transforms."""
+    return VideoTransform(cfg.data, train=True), VideoTransform(cfg.data, train=False)

@@ -1,0 +1,143 @@
+"""The synthetic benchmark's LLM stand-in: a tokenizer and a small XGLM trained on text only.
+
+BENCHMARK.md: "a small XGLM-architecture decoder (same code path as XGLM-1.7B) with its own
+tokenizer, both trained on the training translations only, then frozen". The result is saved
+as a Hugging Face XGLM folder (config.json + model.safetensors + tokenizer), so stage 2 loads
+it through exactly the path that loads the real XGLM (`model.decoder.pretrained`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+from tqdm.auto import tqdm
+
+from sign2gpt.io import atomic_path, write_json
+from sign2gpt.models.config import DecoderConfig
+from sign2gpt.models.decoder import build_decoder
+from sign2gpt.models.tokenizer import TextTokenizer
+from sign2gpt.train.schedule import one_cycle_cosine
+
+
+@dataclasses.dataclass
+class LMTraining:
+    """Settings of the stand-in LM's text-only training."""
+
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.05
+    seed: int = 0
+
+
+def train_language_model(
+    texts: Sequence[str],
+    cfg: DecoderConfig,
+    out_dir: str | Path,
+    settings: LMTraining | None = None,
+    progress: bool = True,
+) -> DecoderConfig:
+    """Train tokenizer + causal LM on `texts`, save both to `out_dir`; return the LM config.
+
+    Args:
+        texts: training sentences (the training translations only).
+        cfg: decoder architecture; `vocab_size` is an upper bound for the tokenizer.
+        out_dir: the Hugging Face style folder to write.
+        settings: optimisation settings.
+        progress: show a progress bar.
+    """
+    settings = settings or LMTraining()
+    torch.manual_seed(settings.seed)
+    tokenizer = TextTokenizer.train(texts, cfg.vocab_size)
+    cfg = dataclasses.replace(
+        cfg,
+        vocab_size=tokenizer.vocab_size,
+        bos_id=tokenizer.bos_id,
+        eos_id=tokenizer.eos_id,
+        pad_id=tokenizer.pad_id,
+        pretrained=None,
+    )
+    model = build_decoder(cfg)
+    frozen_names = [n for n, _ in model.named_parameters() if not model.is_trainable(n)]
+    base = [p for n, p in model.named_parameters() if not model.is_trainable(n)]
+    for param in model.parameters():
+        param.requires_grad_(False)
+    for param in base:
+        param.requires_grad_(True)
+    encoded = [tokenizer.encode(t)[: cfg.max_positions - 1] for t in texts]
+    steps_per_epoch = math.ceil(len(encoded) / settings.batch_size)
+    optimizer = torch.optim.AdamW(base, lr=settings.lr, weight_decay=settings.weight_decay)
+    total = settings.epochs * steps_per_epoch
+    scheduler = one_cycle_cosine(optimizer, total, round(settings.warmup_fraction * total))
+    generator = torch.Generator().manual_seed(settings.seed)
+    model.train()
+    bar = tqdm(total=total, desc="stand-in LM", disable=not progress, dynamic_ncols=True)
+    for _ in range(settings.epochs):
+        order = torch.randperm(len(encoded), generator=generator).tolist()
+        for start in range(0, len(order), settings.batch_size):
+            batch = [encoded[i] for i in order[start : start + settings.batch_size]]
+            inputs, labels = lm_batch(batch, cfg)
+            logits = model(inputs, (labels != -100).long())
+            loss = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(base, 1.0)
+            optimizer.step()
+            scheduler.step()
+            bar.update()
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    bar.close()
+    state = {n: t for n, t in model.state_dict().items() if n in set(frozen_names)}
+    save_hf_xglm(out_dir, cfg, state)
+    tokenizer.save(out_dir)
+    return dataclasses.replace(cfg, pretrained=Path(out_dir))
+
+
+def lm_batch(batch: list[list[int]], cfg: DecoderConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs `BOS w1..wn` and labels `w1..wn EOS` (-100 on padding), right-padded."""
+    length = max(len(ids) for ids in batch) + 1
+    inputs = torch.full((len(batch), length), cfg.pad_id, dtype=torch.long)
+    labels = torch.full((len(batch), length), -100, dtype=torch.long)
+    for row, ids in enumerate(batch):
+        inputs[row, : len(ids) + 1] = torch.tensor([cfg.bos_id, *ids])
+        labels[row, : len(ids) + 1] = torch.tensor([*ids, cfg.eos_id])
+    return inputs, labels
+
+
+def save_hf_xglm(out_dir: str | Path, cfg: DecoderConfig, state: dict[str, torch.Tensor]) -> None:
+    """Write config.json + model.safetensors in the layout of `transformers`' XGLMForCausalLM."""
+    out_dir = Path(out_dir)
+    config = {
+        "architectures": ["XGLMForCausalLM"],
+        "model_type": "xglm",
+        "vocab_size": cfg.vocab_size,
+        "max_position_embeddings": cfg.max_positions,
+        "d_model": cfg.d_model,
+        "ffn_dim": cfg.ffn_dim,
+        "num_layers": cfg.num_layers,
+        "attention_heads": cfg.num_heads,
+        "activation_function": "gelu",
+        "dropout": cfg.dropout,
+        "attention_dropout": cfg.attention_dropout,
+        "activation_dropout": cfg.activation_dropout,
+        "layerdrop": 0.0,
+        "init_std": 0.02,
+        "scale_embedding": cfg.scale_embedding,
+        "use_cache": True,
+        "decoder_start_token_id": cfg.bos_id,
+        "bos_token_id": cfg.bos_id,
+        "eos_token_id": cfg.eos_id,
+        "pad_token_id": cfg.pad_id,
+        "tie_word_embeddings": True,
+    }
+    write_json(out_dir / "config.json", config)
+    tensors = {name: tensor.detach().contiguous() for name, tensor in state.items()}
+    with atomic_path(out_dir / "model.safetensors") as tmp:
+        save_file(tensors, str(tmp), metadata={"format": "pt"})

@@ -1,0 +1,88 @@
+"""Stage 1: pseudo-gloss pretraining of the spatial model and sign encoder (SPEC.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+
+from sign2gpt.data import VideoBatch, VideoTransform
+from sign2gpt.models.sign2gpt import Sign2GPT
+from sign2gpt.text import PseudoGlossVocab, normalize_text
+from sign2gpt.train.checkpointing import StageCheckpoints
+
+
+class PretrainModule(nn.Module):
+    """`forward(batch)` -> (weighted BCE of the pseudo-gloss scores, logs)."""
+
+    def __init__(
+        self,
+        model: Sign2GPT,
+        transforms: tuple[VideoTransform, VideoTransform],
+        vocab: PseudoGlossVocab,
+        targets: dict[str, list[str]],
+    ):
+        super().__init__()
+        self.model = model
+        # (training, evaluation): picked by the module's train/eval mode.
+        self.transforms = transforms
+        self.vocab = vocab
+        self.targets = targets  # sentence -> its pseudo-glosses
+
+    def multi_hot(self, texts: list[str]) -> torch.Tensor:
+        """(B, K) targets of a batch's sentences (new sentences are tagged on the fly)."""
+        return self.vocab.multi_hot([self.glosses_of(t) for t in texts])
+
+    def glosses_of(self, text: str) -> list[str]:
+        key = normalize_text(text)
+        if key not in self.targets:  # a dev / test sentence: tag it once
+            self.targets[key] = self.vocab.extract(text)
+        return self.targets[key]
+
+    def scores(self, batch: VideoBatch) -> torch.Tensor:
+        device = next(self.model.parameters()).device
+        batch = batch.to(device)
+        video = self.transforms[0 if self.training else 1](
+            batch.frames, batch.mask
+        )  # (B, T, 3, S, S)
+        return self.model(video, batch.mask).scores  # (B, K)
+
+    def forward(self, batch: VideoBatch) -> tuple[torch.Tensor, dict[str, float]]:
+        scores = self.scores(batch)
+        targets = self.multi_hot(batch.texts).to(scores.device)
+        loss = self.model.prototype_head.loss(scores, targets)
+        tau_class, tau_time = self.model.prototype_head.temperatures()
+        return loss, {"tau_class": tau_class.item(), "tau_time": tau_time.item()}
+
+
+def gloss_f1(
+    module: PretrainModule, batches: Iterable[VideoBatch], threshold: float
+) -> dict[str, float]:
+    """Micro precision / recall / F1 of pseudo-gloss presence (score > threshold) on a split."""
+    true_pos = predicted = actual = 0.0
+    for batch in batches:
+        scores = module.scores(batch).float()
+        targets = module.multi_hot(batch.texts).to(scores.device)
+        guess = scores > threshold
+        true_pos += (guess & targets.bool()).sum().item()
+        predicted += guess.sum().item()
+        actual += targets.sum().item()
+    precision = true_pos / predicted if predicted else 0.0
+    recall = true_pos / actual if actual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"gloss_precision": precision, "gloss_recall": recall, "gloss_f1": f1}
+
+
+class PretrainTask(StageCheckpoints):
+    """Stage 1 in the training loop: select the checkpoint with the best dev gloss F1."""
+
+    selection_metric = "gloss_f1"
+
+    def __init__(self, module: PretrainModule, dev: Iterable[VideoBatch], threshold: float):
+        self.model = module
+        self.dev = dev
+        self.threshold = threshold
+
+    def validate(self, model: nn.Module, epoch: int) -> dict[str, float]:
+        return gloss_f1(model, self.dev, self.threshold)

@@ -1,0 +1,70 @@
+"""The config of one run: `model`, `data`, `text` and `train` sections plus run-level keys.
+
+Read from YAML (`-c file.yaml`), then `key.sub=value` overrides from the command line; every
+key is checked (unknown keys and wrong types name the file and the key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sign2gpt.config import apply_overrides, from_dict, load_yaml, to_dict
+from sign2gpt.data.config import DataConfig
+from sign2gpt.errors import ConfigError
+from sign2gpt.models.config import ModelConfig, model_config_from_dict
+from sign2gpt.train.config import TrainConfig
+
+
+@dataclass
+class TextConfig:
+    """Text side: language, pseudo-glosses + prototypes (stage 1) and tokenizer (stage 2)."""
+
+    lang: Literal["de", "zh"] = "de"
+    # Folder written by `sign2gpt glosses` (vocab.json + prototypes.safetensors); None = build
+    # them from the training translations into the run folder.
+    glosses: str | None = None
+    # fastText .bin/.vec for the prototypes when they are built here; None = train fastText.
+    vectors: str | None = None
+    tagger: Literal["auto", "spacy", "hanta", "jieba"] = "auto"
+    # Tokenizer folder; None = the decoder's pretrained folder.
+    tokenizer: str | None = None
+    # Stage-1 dev pseudo-gloss decision threshold on the summed scores.
+    gloss_threshold: float = 0.5
+
+
+@dataclass
+class RunConfig:
+    """Everything one `pretrain` or `train` run needs."""
+
+    name: str = "run"
+    out_dir: str = "runs"
+    # Stage-1 checkpoint whose spatial + sign encoder weights start stage 2.
+    init: str | None = None
+    # Sign(Z)2GPT: folder of features from `sign2gpt extract`; stage 2 trains on them.
+    features: str | None = None
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=lambda: DataConfig(root="."))
+    text: TextConfig = field(default_factory=TextConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    @property
+    def stage(self) -> str:
+        return self.model.stage
+
+
+def run_config_from_dict(data: dict[str, Any], where: str = "config") -> RunConfig:
+    """Build a `RunConfig` from a (merged) mapping; `model:` may start from a named preset."""
+    data = dict(data)
+    if not data.get("data"):
+        raise ConfigError(f"{where}: the `data:` section is missing (data.root at least)")
+    # Resolve the model preset first; from_dict then checks the result like any other section.
+    data["model"] = to_dict(model_config_from_dict(data.get("model"), where=f"{where}:model"))
+    return from_dict(RunConfig, data, where=where)
+
+
+def load_run_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
+    """Read a YAML config and apply `key.sub=value` overrides."""
+    data = apply_overrides(load_yaml(path), overrides or [])
+    return run_config_from_dict(data, where=str(path))

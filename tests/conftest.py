@@ -1,0 +1,125 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+PHOENIX_TEXT_DIR = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "phoenix14t-text"
+)
+
+
+@pytest.fixture
+def phoenix_text_dir() -> Path:
+    """The real Phoenix14T text (../shared/data/phoenix14t-text); skips when absent."""
+    if not PHOENIX_TEXT_DIR.is_dir():
+        pytest.skip(f"real Phoenix14T text not found at {PHOENIX_TEXT_DIR}")
+    return PHOENIX_TEXT_DIR
+
+
+# ---- tiny corpora for the data tests, written inside each test's tmp_path ----------------
+
+
+def clip_frames(num_frames: int, height: int = 16, width: int = 16, seed: int = 0) -> np.ndarray:
+    """uint8 (T, H, W, 3) whose frame t is filled with value 8 * t (+ a per-clip tint)."""
+    tint = np.random.default_rng(seed).integers(0, 8, size=3)
+    values = (8 * np.arange(num_frames)[:, None] + tint[None, :]) % 256  # (T, 3)
+    return np.broadcast_to(values[:, None, None, :], (num_frames, height, width, 3)).astype(
+        np.uint8
+    )
+
+
+def write_png_frames(folder: Path, frames: np.ndarray, pattern: str = "images{:04d}.png") -> None:
+    """Write (T, H, W, 3) uint8 frames as PNG files numbered from 1."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for t, frame in enumerate(frames, start=1):
+        Image.fromarray(frame).save(folder / pattern.format(t))
+
+
+def write_video(path: Path, frames: np.ndarray, codec: str = "mpeg4") -> None:
+    """Encode (T, H, W, 3) uint8 frames (even H, W) into a video file with PyAV."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(codec, rate=25)
+        stream.width, stream.height = frames.shape[2], frames.shape[1]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"qscale": "1"} if codec == "mpeg4" else {}
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+
+
+PHOENIX_TEXTS = [
+    "am tag wechseln sonne und wolken .",
+    "morgen regnet es im norden .",
+    "im süden bleibt es freundlich .",
+    "der wind weht schwach bis mäßig .",
+]
+CSL_TEXTS = ["他 是 谁 ？", "今 天 天 气 很 好 。", "我 想 喝 水 。"]
+
+
+def make_phoenix_corpus(
+    root: Path, counts: dict[str, int] | None = None, num_frames: int = 9
+) -> Path:
+    """A Phoenix14T-layout corpus: corpus CSVs + PNG frame folders (lengths 9, 10, 11, ...)."""
+    counts = counts or {"train": 4, "dev": 2, "test": 2}
+    header = "name|video|start|end|speaker|orth|translation"
+    for split, count in counts.items():
+        lines = [header]
+        for i in range(count):
+            name = f"{split}_video_{i}"
+            write_png_frames(
+                root / "features" / "fullFrame-210x260px" / split / name,
+                clip_frames(num_frames + i, seed=i),
+            )
+            text = PHOENIX_TEXTS[i % len(PHOENIX_TEXTS)]
+            lines.append(f"{name}|{name}/1/*.png|-1|-1|Signer0{i % 3 + 1}|GLOSS A|{text}")
+        corpus = root / "annotations" / "manual" / f"PHOENIX-2014-T.{split}.corpus.csv"
+        corpus.parent.mkdir(parents=True, exist_ok=True)
+        corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def make_csl_daily_corpus(root: Path) -> Path:
+    """A CSL-Daily-layout sample: video_map.txt, split_1.txt and JPG frame folders."""
+    labels = root / "sentence_label"
+    labels.mkdir(parents=True)
+    video_map = ["index|name|length|gloss|char|word|postag"]
+    split_lines = ["name|split"]
+    for i, (text, split) in enumerate(zip(CSL_TEXTS, ["train", "train", "dev"], strict=True)):
+        name = f"S{i:06d}_P{i + 1:04d}_T00"
+        frames = clip_frames(6 + i, seed=i)
+        write_png_frames(root / "sentence" / "frames_512x512" / name, frames, "{:06d}.jpg")
+        chars = text.split()
+        video_map.append(f"{i}|{name}|{len(frames)}|X Y|{text}|{' '.join(chars)}|n v")
+        split_lines.append(f"{name}|{split}")
+    (labels / "video_map.txt").write_text("\n".join(video_map) + "\n", encoding="utf-8")
+    (labels / "split_1.txt").write_text("\n".join(split_lines) + "\n", encoding="utf-8")
+    return root
+
+
+def make_video_manifest(root: Path, suffix: str = ".csv") -> Path:
+    """MP4 clips + a manifest (CSV or JSONL) with video, text, signer and split columns."""
+    import json
+
+    rows = []
+    for i, split in enumerate(["train", "train", "train", "dev"]):
+        video = f"videos/clip{i}.mp4"
+        write_video(root / video, clip_frames(8 + 2 * i, seed=i))
+        rows.append({"id": f"clip{i}", "video": video, "text": PHOENIX_TEXTS[i],
+                     "signer": f"s{i % 2}", "split": split})
+    path = root / f"manifest{suffix}"
+    if suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    else:
+        lines = ["id,video,text,signer,split"]
+        lines += [f'{r["id"]},{r["video"]},"{r["text"]}",{r["signer"]},{r["split"]}' for r in rows]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,95 @@
+"""BLEU-1..4 (cumulative, sacrebleu) and ROUGE-L (beta 1.2) against hand-computed values."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from sign2gpt.cli import main
+from sign2gpt.metrics import lcs_length, sentence_rouge_l, split_characters, translation_scores
+
+
+def rouge_f(p: float, r: float, beta: float = 1.2) -> float:
+    return (1 + beta**2) * p * r / (r + beta**2 * p)
+
+
+def test_single_sentence():
+    # Matches: 1-grams 4/5, 2-grams 3/4, 3-grams 2/3, 4-grams 1/2; hyp 5 < ref 6 tokens.
+    scores = translation_scores(["a b c d e"], ["a b c d f g"])
+    bp = math.exp(1 - 6 / 5)
+    precisions = [4 / 5, 3 / 4, 2 / 3, 1 / 2]
+    for n in range(1, 5):
+        expected = 100 * bp * math.prod(precisions[:n]) ** (1 / n)  # cumulative, uniform weights
+        assert scores[f"bleu{n}"] == pytest.approx(expected, abs=1e-9)
+    assert scores["rouge_l"] == pytest.approx(100 * rouge_f(4 / 5, 4 / 6))
+    assert "tok:13a" in scores["sacrebleu_signature"]
+
+
+def test_corpus_pools_ngram_counts_and_rouge_averages_sentences():
+    hyps = ["the cat sat on the mat", "hello world"]
+    refs = ["the cat is on the mat", "hello world"]
+    scores = translation_scores(hyps, refs)
+    # Pooled counts: 1-grams 7/8, 2-grams 4/6, 3-grams 1/4, 4-grams 0/3 -> sacrebleu's "exp"
+    # smoothing uses 1 / (2 * 3); lengths 8 = 8, so no brevity penalty.
+    assert scores["bleu1"] == pytest.approx(100 * 7 / 8)
+    assert scores["bleu2"] == pytest.approx(100 * (7 / 8 * 4 / 6) ** 0.5)
+    assert scores["bleu3"] == pytest.approx(100 * (7 / 8 * 4 / 6 * 1 / 4) ** (1 / 3))
+    assert scores["bleu4"] == pytest.approx(100 * (7 / 8 * 4 / 6 * 1 / 4 * 1 / 6) ** 0.25)
+    assert scores["rouge_l"] == pytest.approx(100 * (5 / 6 + 1) / 2)  # LCS 5 of 6, then exact
+
+
+def test_empty_hypotheses():
+    scores = translation_scores(["", "a b c d"], ["x y", "a b c d"])
+    bp = math.exp(1 - 6 / 4)  # all n-grams of the second sentence match; 4 < 6 tokens
+    for n in range(1, 5):
+        assert scores[f"bleu{n}"] == pytest.approx(100 * bp)
+    assert scores["rouge_l"] == pytest.approx(50.0)
+    nothing = translation_scores(["", ""], ["a b", "c"])
+    assert [nothing[k] for k in ("bleu1", "bleu2", "bleu3", "bleu4", "rouge_l")] == [0.0] * 5
+    assert sentence_rouge_l("", "a") == 0.0 and sentence_rouge_l("a", "") == 0.0
+
+
+def test_chinese_is_scored_by_character():
+    # 我 今 天 很 好 vs 我 今 天 不 好: 4/5, 2/4, 1/3, 0/2 (smoothed to 1 / (2 * 2)).
+    scores = translation_scores(["我今天很好"], ["我 今天 不 好"], lang="zh")
+    p = [4 / 5, 2 / 4, 1 / 3, 1 / 4]
+    for n in range(1, 5):
+        assert scores[f"bleu{n}"] == pytest.approx(100 * math.prod(p[:n]) ** (1 / n))
+    assert scores["rouge_l"] == pytest.approx(80.0)
+    assert scores["sacrebleu_signature"].endswith("|chars")
+    assert split_characters("我 今天。") == "我 今 天 。"
+
+
+def test_13a_tokenisation_for_bleu():
+    scores = translation_scores(["Hallo, Welt!"], ["Hallo , Welt !"])
+    assert scores["bleu4"] == pytest.approx(100.0)
+
+
+def test_lcs_and_rouge_l_beta():
+    assert lcs_length(["a", "b", "c", "d"], ["a", "c", "b", "d"]) == 3
+    assert lcs_length([], ["a"]) == 0
+    assert sentence_rouge_l("a b", "a b c d") == pytest.approx(rouge_f(1.0, 0.5))
+    # beta > 1 weights recall: the same LCS scores higher when recall is the larger value.
+    assert sentence_rouge_l("a b", "a b c d") < sentence_rouge_l("a b c d", "a b")
+
+
+def test_length_mismatch_is_an_error():
+    with pytest.raises(ValueError, match="2 hypotheses but 1 references"):
+        translation_scores(["a", "b"], ["a"])
+
+
+def test_score_command(tmp_path, capsys):
+    hyp, ref = tmp_path / "hyp.txt", tmp_path / "ref.txt"
+    hyp.write_text("a b c d e\n", encoding="utf-8")
+    ref.write_text("a b c d f g\n", encoding="utf-8")
+    assert main(["score", "--hyp", str(hyp), "--ref", str(ref), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["bleu1"] == pytest.approx(100 * math.exp(-0.2) * 0.8)
+    assert set(report) >= {"bleu1", "bleu2", "bleu3", "bleu4", "rouge_l", "sentences"}
+    assert main(["score", "--hyp", str(hyp), "--ref", str(ref)]) == 0
+    assert "rouge_l:  71.55" in capsys.readouterr().out
+    ref.write_text("a\nb\n", encoding="utf-8")
+    assert main(["score", "--hyp", str(hyp), "--ref", str(ref)]) == 2
+    assert "1 lines, but" in capsys.readouterr().err
