@@ -62,7 +62,7 @@ def test_phoenix_layout_frames_and_timings(corpus: Path):
             signs = timings[name]
             assert [s["gloss"] for s in signs] == row["orth"].split()
             assert signs[0]["start"] > 0 and signs[-1]["end"] < len(files) - 1  # rest at the ends
-            for sign, following in zip(signs, signs[1:] + [None]):
+            for sign, following in zip(signs, [*signs[1:], None], strict=True):
                 assert 0 <= sign["start"] <= sign["end"] < len(files)
                 assert following is None or sign["end"] < following["start"]
             offset, count = index["videos"][name]

@@ -100,7 +100,7 @@ def test_dropped_frames_keep_timings_consistent():
                       MotionParams(drop_prob=0.0))
     assert timeline.num_frames < full.num_frames
     ends = [-1] + [end for _, _, end in timeline.timings]
-    for (_, start, end), previous_end in zip(timeline.timings, ends):
+    for (_, start, end), previous_end in zip(timeline.timings, ends[:-1], strict=True):
         assert previous_end < start <= end < timeline.num_frames
 
 
@@ -120,7 +120,7 @@ def test_render_outputs_and_noise():
 
 def test_png_encoder_roundtrip():
     frames = np.random.default_rng(0).integers(0, 256, (3, 17, 23, 3), dtype=np.uint8)
-    for data, frame in zip(encode_pngs(frames), frames):
+    for data, frame in zip(encode_pngs(frames), frames, strict=True):
         assert np.array_equal(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")), frame)
 
 

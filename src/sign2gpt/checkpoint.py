@@ -63,9 +63,11 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             if metadata.get("format") != FORMAT:
                 raise CheckpointError(path, "not a sign2gpt checkpoint (no sign2gpt metadata)")
             tensors = {k: handle.get_tensor(k) for k in handle.keys()}  # noqa: SIM118
+        meta = json.loads(metadata.get("meta", "{}"))  # a JSON error is a ValueError
+        if not isinstance(meta, dict):
+            raise ValueError("its metadata is not a JSON object")
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(path, f"not a readable safetensors checkpoint ({exc})") from None
-    meta = json.loads(metadata["meta"])
     optim_meta = meta.pop("optimizer", None)
     model = {k[len(_MODEL) :]: v for k, v in tensors.items() if k.startswith(_MODEL)}
     rng = {k[len(_RNG) :]: v for k, v in tensors.items() if k.startswith(_RNG)}

@@ -21,6 +21,9 @@ COMMANDS: dict[str, str] = {
     "info": "info",
     "pretrain": "pretrain",
     "train": "train",
+    "evaluate": "evaluate",
+    "translate": "translate",
+    "localize": "localize",
     "score": "score",
 }
 

@@ -63,18 +63,27 @@ class FrameCache:
         path = index_path(cfg, split)
         if not path.is_file():
             return None
-        index = json.loads(path.read_text(encoding="utf-8"))
+        index = _read_index(path)
         if index.get("version") != CACHE_VERSION or index.get("resize") != cfg.resize:
             log.warning("%s: cache was built for other settings; not used", path)
             return None
         videos = index["videos"]
+        # Only a file next to the index: an edited index cannot point the reader elsewhere.
+        data_path = path.parent / os.path.basename(index["data_file"])
+        frame_bytes = cfg.resize * cfg.resize * 3
+        needed = max((e["offset"] + e["frames"] for e in videos.values()), default=0)
+        if not data_path.is_file() or data_path.stat().st_size < needed * frame_bytes:
+            raise DataError(
+                data_path, f"cache data file is missing or truncated (index {path.name} needs "
+                f"{needed} frames); rebuild it with `sign2gpt data cache`",
+            )
         entries: dict[str, tuple[int, int]] = {}
         changed = 0
         for record in records:
             entry = videos.get(record.id)
             if entry is None:
                 continue
-            if not record.source.exists() or entry["fingerprint"] != source_fingerprint(
+            if not record.source.exists() or entry.get("fingerprint") != source_fingerprint(
                 record.source
             ):
                 changed += 1
@@ -85,7 +94,7 @@ class FrameCache:
                 "%s: %d video(s) changed since the cache was built; they are decoded from "
                 "their source (rebuild with `sign2gpt data cache`)", path, changed,
             )
-        return cls(path.parent / index["data_file"], cfg.resize, entries)
+        return cls(data_path, cfg.resize, entries)
 
     def __contains__(self, item_id: str) -> bool:
         return item_id in self.entries
@@ -167,6 +176,25 @@ def write_cache(
         videos=len(videos), frames=offset, bytes=offset * cfg.resize * cfg.resize * 3,
         skipped=skipped, seconds=time.perf_counter() - start, index=index_file,
     )
+
+
+def _read_index(path: Path) -> dict:
+    """A cache index as written by `write_cache`; anything else is a DataError."""
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(index, dict):
+            raise ValueError("not a JSON object")
+        entries = index["videos"].values()
+        if not isinstance(index["data_file"], str) or not all(
+            isinstance(e["offset"], int) and isinstance(e["frames"], int) for e in entries
+        ):
+            raise ValueError("data_file or a video's offset / frames has the wrong type")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # JSON/UTF-8 errors too
+        raise DataError(
+            path, f"not a frame-cache index ({type(exc).__name__}: {exc}); delete it or rebuild "
+            "it with `sign2gpt data cache`",
+        ) from None
+    return index
 
 
 def _previous_data_file(index_file: Path) -> Path | None:

@@ -8,12 +8,13 @@ Saved as `tokenizer.json` + `special_tokens.json`; no pickles.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-from sign2gpt.errors import CheckpointError, ConfigError
+from sign2gpt.errors import CheckpointError, ConfigError, DataError
 from sign2gpt.io import atomic_path, write_json
 from sign2gpt.models.config import DecoderConfig
 
@@ -72,6 +73,9 @@ class TextTokenizer:
         special_path = folder / SPECIAL_TOKENS_FILE
         if special_path.is_file():
             ids = _read_json(special_path)
+            names = ("bos_id", "eos_id", "pad_id")
+            if not isinstance(ids, dict) or not all(isinstance(ids.get(n), int) for n in names):
+                raise CheckpointError(special_path, f"expected integer {', '.join(names)}")
             return cls(backend, bos_id=ids["bos_id"], eos_id=ids["eos_id"], pad_id=ids["pad_id"])
         return cls(backend, **_hf_special_ids(folder, backend))
 
@@ -113,6 +117,60 @@ def check_compatible(tokenizer: TextTokenizer, cfg: DecoderConfig, where: str = 
                 f"{where}: {name} is {getattr(cfg, name)} but the tokenizer uses "
                 f"{getattr(tokenizer, name)}"
             )
+
+
+def unknown_characters(tokenizer: TextTokenizer, texts: Iterable[str]) -> Counter[str]:
+    """Characters of `texts` the tokenizer cannot encode, with their counts.
+
+    A character is unknown when encoding it alone yields the `<unk>` id or nothing that decodes
+    back to text (tokenizers without an unknown token drop such characters silently). Texts
+    are normalised first (e.g. NFC), so decomposed accents are judged as the model sees them.
+    """
+    backend = tokenizer.backend
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(_normalize(backend, text))
+    chars = sorted(ch for ch in counts if not ch.isspace())
+    unk_id = backend.token_to_id(getattr(backend.model, "unk_token", None) or "<unk>")
+    encodings = backend.encode_batch(chars, add_special_tokens=False)
+    unknown = Counter()
+    for char, encoding in zip(chars, encodings, strict=True):
+        if unk_id in encoding.ids or not tokenizer.decode(encoding.ids).strip():
+            unknown[char] = counts[char]
+    return unknown
+
+
+def check_tokenizer_coverage(
+    tokenizer: TextTokenizer, texts: Iterable[str], where: str | Path
+) -> None:
+    """Raise `DataError` naming `where` when the tokenizer lacks characters of `texts`.
+
+    Why: such characters become `<unk>` (or vanish), so the model would train on targets it
+    can never produce; better to stop before training with the list of what is missing.
+
+    Args:
+        tokenizer: the decoder's tokenizer.
+        texts: the training sentences.
+        where: the file the sentences come from, for the message.
+    """
+    texts = list(texts)
+    unknown = unknown_characters(tokenizer, texts)
+    if not unknown:
+        return
+    listed = ", ".join(f"{ch!r} (U+{ord(ch):04X}, {n}x)" for ch, n in unknown.most_common(20))
+    more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+    backend = tokenizer.backend
+    example = next(t for t in texts if unknown.keys() & set(_normalize(backend, t)))
+    raise DataError(
+        where,
+        f"the tokenizer cannot encode {len(unknown)} character(s) of the text: {listed}{more} "
+        f"(e.g. in {example[:60]!r}); they would become <unk>. Use a tokenizer that covers "
+        "this language (text.tokenizer) or clean the text",
+    )
+
+
+def _normalize(backend: Tokenizer, text: str) -> str:
+    return backend.normalizer.normalize_str(text) if backend.normalizer else text
 
 
 def _read_json(path: Path) -> dict:

@@ -40,8 +40,8 @@ def contact_sheet(glosses: tuple[str, ...] = DEFAULT_GLOSSES,
     for g, gloss in enumerate(glosses):
         x = label_w + g * (frames_per_sign * tile + gap)
         r = recipes[gloss].describe()
-        text = f"{gloss}: {r['hand_shape']} {r['location']} {r['movement']} {r['hands']}h {r['face']}"
-        draw.text((x + 2, 1), text, fill=(0, 0, 0))
+        label = f"{r['hand_shape']} {r['location']} {r['movement']} {r['hands']}h {r['face']}"
+        draw.text((x + 2, 1), f"{gloss}: {label}", fill=(0, 0, 0))
     for row, signer in enumerate(signers):
         y = label_h + row * (tile + gap)
         draw.text((2, y + tile // 2 - 5), SIGNERS[signer].name, fill=(0, 0, 0))

@@ -23,7 +23,13 @@ from sign2gpt.synth.motion import MotionParams, plan_video
 from sign2gpt.synth.png import encode_pngs
 from sign2gpt.synth.render import KEYPOINTS, renderer_for
 from sign2gpt.synth.signers import SIGNERS, TRAIN_SIGNERS, UNSEEN_SIGNER
-from sign2gpt.synth.sources import SPLITS, Sentence, default_text_dir, fingerprint, read_phoenix_text
+from sign2gpt.synth.sources import (
+    SPLITS,
+    Sentence,
+    default_text_dir,
+    fingerprint,
+    read_phoenix_text,
+)
 
 UNSEEN_SPLIT = "test_unseen_signer"
 SPLIT_CODES = {"train": 0, "dev": 1, "test": 2, UNSEEN_SPLIT: 3}
@@ -168,7 +174,7 @@ def generate_corpus(cfg: SynthConfig, out: str | Path, *, text_dir: str | Path |
         pool = multiprocessing.get_context("spawn").Pool(workers, _init_worker, init_args)
         results = pool.imap(_render_job, jobs, chunksize=4)
     try:
-        for job, record in zip(jobs, results):
+        for job, record in zip(jobs, results, strict=True):
             records[job.split].append(record)
             bar.update()
     finally:

@@ -38,7 +38,8 @@ TIMES: tuple[Phrase, ...] = (
     ("am vormittag", "VORMITTAG"), ("am nachmittag", "NACHMITTAG"),
     ("am wochenende", "WOCHENENDE"), ("morgen früh", "MORGEN FRUEH"),
     ("später", "SPAETER"), ("zum wochenende hin", "WOCHENENDE"),
-) + tuple((f"am {de}", gloss) for de, gloss in WEEKDAYS)
+    *((f"am {de}", gloss) for de, gloss in WEEKDAYS),
+)
 MONTHS: tuple[Phrase, ...] = tuple((m, m.upper().replace("Ä", "AE")) for m in (
     "januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september",
     "oktober", "november", "dezember"))
@@ -73,8 +74,9 @@ PHENOMENA: tuple[tuple[str, str, str], ...] = (
     ("regen", "REGEN", "m"), ("schnee", "SCHNEE", "m"), ("gewitter", "GEWITTER", "pl"),
     ("schauer", "SCHAUER", "pl"), ("nebel", "NEBEL", "m"), ("sonnenschein", "SONNE", "m"),
     ("wolken", "WOLKE", "pl"), ("frost", "FROST", "m"), ("glätte", "GLATT", "f"),
-    ("sturmböen", "STURM BOEE", "pl"), ("hagel", "HAGEL", "m"), ("schneeregen", "SCHNEE REGEN", "m"),
-    ("nieselregen", "NIESEL", "m"), ("dauerregen", "DAUER REGEN", "m"),
+    ("sturmböen", "STURM BOEE", "pl"), ("hagel", "HAGEL", "m"),
+    ("schneeregen", "SCHNEE REGEN", "m"), ("nieselregen", "NIESEL", "m"),
+    ("dauerregen", "DAUER REGEN", "m"),
     ("schneeschauer", "SCHNEE SCHAUER", "pl"), ("bodenfrost", "BODEN FROST", "m"),
 )
 # Intensity adjectives (stem, gloss): the ending follows the noun (strong declension, accusative);
@@ -233,6 +235,6 @@ def gloss_vocabulary() -> list[str]:
             words.update(glosses.split())
     words.update(g for _, glosses, _ in PHENOMENA for g in glosses.split())
     words.update(_gloss_of(_number_word(n)) for n in range(31))
-    words.update("ABER BLEIBEN TEMPERATUR MINUS GRAD BIS MAXIMAL WIND HOCH TIEF KOMMEN JETZT "
-                 "WETTER WIE-AUSSEHEN".split())
+    words.update(["ABER", "BLEIBEN", "TEMPERATUR", "MINUS", "GRAD", "BIS", "MAXIMAL", "WIND",
+                  "HOCH", "TIEF", "KOMMEN", "JETZT", "WETTER", "WIE-AUSSEHEN"])
     return sorted(words)

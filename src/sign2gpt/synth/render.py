@@ -175,7 +175,7 @@ class Renderer:
             frames: (T, size, size, 3) uint8; keypoints: (T, len(KEYPOINTS), 2) float32 in
             output pixels (x, y) of the joints the renderer used.
         """
-        s, k = self.signer, self.scale
+        s = self.signer
         n = timeline.num_frames
         canvas = np.repeat(self.base[None], n, axis=0)  # (T, H, W, 3)
         head = self.to_canvas(np.array(s.head_center(), np.float32) + timeline.head_offset)
@@ -213,7 +213,7 @@ class Renderer:
         s, k = self.signer, self.scale
         r = s.head_radius * k
         n = len(centre)
-        window = int(math.ceil(2.4 * r)) + 4
+        window = math.ceil(2.4 * r) + 4
 
         def at(offsets: np.ndarray) -> np.ndarray:  # (K, 2) head radii -> (T, K, 2) pixels
             return centre[:, None, :] + offsets[None] * r
@@ -251,7 +251,7 @@ class Renderer:
         axis = _unit(wrist - elbow)
         elbow, wrist = _reach(shoulder, target - axis * 0.45 * hand, length, outward)
         radius = ARM_RADIUS * k
-        window = int(math.ceil(length + 2 * radius)) + 3
+        window = math.ceil(length + 2 * radius) + 3
         upper = np.broadcast_to(shoulder, elbow.shape)
         for start, end in ((upper, elbow), (elbow, wrist)):
             draw_capsules(canvas, start[:, None], end[:, None], np.array([radius]),
@@ -268,7 +268,7 @@ class Renderer:
         centre = place(np.array([[HAND_CENTRE]], np.float32))[:, 0]
         draw_capsules(canvas, place(SHAPE_STARTS[shape]), place(SHAPE_ENDS[shape]),
                       SHAPE_RADII[shape] * hand, _colour(s.skin), centre,
-                      2 * int(math.ceil(HAND_REACH * hand)) + 3, 0.6 * k, _colour(s.skin, 0.4))
+                      2 * math.ceil(HAND_REACH * hand) + 3, 0.6 * k, _colour(s.skin, 0.4))
         return elbow, wrist
 
 

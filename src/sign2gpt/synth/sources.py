@@ -63,7 +63,8 @@ def _read_text_pair(folder: Path, split: str) -> list[Sentence]:
     glosses, texts = _lines(gloss_path), _lines(text_path)
     if len(glosses) != len(texts):
         raise DataError(gloss_path, f"{len(glosses)} lines but {text_path.name} has {len(texts)}")
-    return [_sentence(g, t, gloss_path, i + 1) for i, (g, t) in enumerate(zip(glosses, texts))]
+    pairs = zip(glosses, texts, strict=True)
+    return [_sentence(g, t, gloss_path, i + 1) for i, (g, t) in enumerate(pairs)]
 
 
 def _read_corpus_csv(folder: Path, split: str) -> list[Sentence]:

@@ -1,0 +1,75 @@
+"""`sign2gpt evaluate`: beam-search translations of a split, scored and written to disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sign2gpt.data import build_dataset
+from sign2gpt.errors import CheckpointError
+from sign2gpt.io import write_json, write_text
+from sign2gpt.metrics import translation_scores
+from sign2gpt.train.inference import translate_dataset
+from sign2gpt.train.trained import load_trained
+
+
+def pick_device(name: str) -> torch.device:
+    """`auto` = the first GPU when there is one, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def evaluate_checkpoint(
+    checkpoint: str | Path,
+    split: str,
+    *,
+    out: str | Path | None = None,
+    num_beams: int = 4,
+    max_new_tokens: int = 64,
+    batch_size: int | None = None,
+    device: str = "auto",
+    skip_bad: bool = False,
+) -> dict[str, Any]:
+    """Translate `split` with the checkpoint's model and score it; returns the scores JSON."""
+    trained = load_trained(checkpoint, pick_device(device))
+    if trained.cfg.stage != "translate":
+        raise CheckpointError(checkpoint, "is a stage-1 checkpoint; evaluate needs stage 2")
+    dataset = build_dataset(trained.cfg.data, split, skip_bad=skip_bad, augment=False)
+    results = list(
+        translate_dataset(
+            trained,
+            dataset,
+            num_beams=num_beams,
+            max_new_tokens=max_new_tokens,
+            batch_size=batch_size,
+        )
+    )
+    results.sort(key=lambda r: r.id)
+    hyps = [r.text for r in results]
+    refs = [r.reference for r in results]
+    scores = translation_scores(hyps, refs, lang=trained.cfg.text.lang)
+    out = Path(out) if out else Path(checkpoint).resolve().parent.parent / "eval"
+    files = {
+        "hypotheses": out / f"{split}.hyp.txt",
+        "references": out / f"{split}.ref.txt",
+        "ids": out / f"{split}.ids.txt",
+        "scores": out / f"{split}.json",
+    }
+    write_text(files["hypotheses"], "".join(h + "\n" for h in hyps))
+    write_text(files["references"], "".join(r + "\n" for r in refs))
+    write_text(files["ids"], "".join(r.id + "\n" for r in results))
+    result = {
+        **scores,
+        "split": split,
+        "videos": len(results),
+        "checkpoint": str(checkpoint),
+        "num_beams": num_beams,
+        "max_new_tokens": max_new_tokens,
+        "seconds_per_video": sum(r.seconds for r in results) / max(len(results), 1),
+        "files": {k: str(v) for k, v in files.items()},
+    }
+    write_json(files["scores"], result)
+    return result

@@ -1,0 +1,71 @@
+"""Run a trained model over a dataset: translations, pseudo-gloss maps, timing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from sign2gpt.data import VideoBatch, VideoDataset
+from sign2gpt.localization import gloss_spans
+from sign2gpt.train.builders import transforms
+from sign2gpt.train.loaders import EvaluationBatches
+from sign2gpt.train.trained import TrainedModel
+from sign2gpt.train.translate_stage import TranslateModule
+
+# The sign encoder halves the frame rate once (average pool, stride 2).
+ENCODER_DOWNSAMPLING = 2
+
+
+@dataclass
+class Translation:
+    id: str
+    text: str
+    reference: str
+    seconds: float  # wall time of its batch, shared equally by the batch's videos
+
+
+def seconds_per_step(trained: TrainedModel, fps: float) -> float:
+    """Duration of one sign-feature step: frame stride x encoder downsampling / fps."""
+    return trained.cfg.data.frame_stride * ENCODER_DOWNSAMPLING / fps
+
+
+def translate_dataset(
+    trained: TrainedModel,
+    dataset: VideoDataset,
+    *,
+    num_beams: int = 4,
+    max_new_tokens: int = 64,
+    batch_size: int | None = None,
+) -> Iterator[Translation]:
+    """Translate every video of `dataset` (stage-2 model), batch by batch."""
+    module = TranslateModule(trained.model, transforms(trained.cfg), trained.tokenizer).eval()
+    for batch in EvaluationBatches(dataset, batch_size):
+        started = time.perf_counter()
+        texts = module.translate(batch, num_beams, max_new_tokens)
+        share = (time.perf_counter() - started) / len(batch)
+        for video_id, text, reference in zip(batch.ids, texts, batch.texts, strict=True):
+            yield Translation(video_id, text, reference, share)
+
+
+@torch.no_grad()
+def class_probabilities(stage1: TrainedModel, batch: VideoBatch) -> list[torch.Tensor]:
+    """Per video: the prototype head's class softmax (T'_i, K + 1) over its real steps."""
+    features, mask = stage1.encode(batch.frames, batch.mask)
+    out = stage1.model.prototype_head(features, mask)
+    return [probs[m] for probs, m in zip(out.class_probs, mask, strict=True)]
+
+
+def localize_dataset(
+    stage1: TrainedModel, dataset: VideoDataset, fps: float, threshold: float
+) -> dict[str, list[dict]]:
+    """Video id -> spans [{gloss, start, end, peak}] where each pseudo-gloss is signed."""
+    step = seconds_per_step(stage1, fps)
+    spans = {}
+    for batch in EvaluationBatches(dataset):
+        for video_id, probs in zip(batch.ids, class_probabilities(stage1, batch), strict=True):
+            found = gloss_spans(probs, stage1.vocab.words, step, threshold)
+            spans[video_id] = [s.as_dict() for s in found]
+    return spans
