@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import numpy as np
-import pytest
+# Two pytest workers share two cores: one thread each (also in the processes tests start),
+# or OpenMP threads spin against each other and small ops get orders of magnitude slower.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 PHOENIX_TEXT_DIR = (
     Path(__file__).resolve().parents[1].parent / "shared" / "data" / "phoenix14t-text"
@@ -113,8 +118,15 @@ def make_video_manifest(root: Path, suffix: str = ".csv") -> Path:
     for i, split in enumerate(["train", "train", "train", "dev"]):
         video = f"videos/clip{i}.mp4"
         write_video(root / video, clip_frames(8 + 2 * i, seed=i))
-        rows.append({"id": f"clip{i}", "video": video, "text": PHOENIX_TEXTS[i],
-                     "signer": f"s{i % 2}", "split": split})
+        rows.append(
+            {
+                "id": f"clip{i}",
+                "video": video,
+                "text": PHOENIX_TEXTS[i],
+                "signer": f"s{i % 2}",
+                "split": split,
+            }
+        )
     path = root / f"manifest{suffix}"
     if suffix == ".jsonl":
         path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
@@ -122,4 +134,86 @@ def make_video_manifest(root: Path, suffix: str = ".csv") -> Path:
         lines = ["id,video,text,signer,split"]
         lines += [f'{r["id"]},{r["video"]},"{r["text"]}",{r["signer"]},{r["split"]}' for r in rows]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# ---- a tiny SynthSign corpus and stand-in LM for the training tests (built once) -----------
+
+
+@pytest.fixture(scope="session")
+def tiny_synth_corpus(tmp_path_factory) -> Path:
+    """SynthSign `small`, 8 sentences per split, 64x64 frames."""
+    from sign2gpt.synth.generate import SynthConfig, generate_corpus
+
+    root = tmp_path_factory.mktemp("synthsign") / "corpus"
+    generate_corpus(SynthConfig(size="small", seed=3, limit=8), root, workers=1)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tiny_synth_corpus, tmp_path_factory) -> Path:
+    """A tiny stand-in XGLM + tokenizer trained for one epoch on the corpus' train text."""
+    import dataclasses
+
+    from sign2gpt.models.config import tiny_config
+    from sign2gpt.train.language_model import LMTraining, train_language_model
+
+    texts = [
+        line.split("|")[-1]
+        for line in (tiny_synth_corpus / "annotations" / "manual")
+        .joinpath("PHOENIX-2014-T.train.corpus.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()[1:]
+    ]
+    folder = tmp_path_factory.mktemp("lm")
+    decoder = dataclasses.replace(tiny_config().decoder, vocab_size=TINY_VOCAB)
+    train_language_model(texts, decoder, folder, LMTraining(epochs=1), progress=False)
+    return folder
+
+
+TINY_VOCAB = 300
+
+
+@pytest.fixture
+def tiny_run_config():
+    """The function that writes tiny-model run configs (see `write_tiny_run_config`)."""
+    return write_tiny_run_config
+
+
+def write_tiny_run_config(
+    path: Path, stage: str, corpus: Path, runs: Path, lm: Path | None = None, **train
+) -> Path:
+    """Write a tiny-model run config for `stage` ("pretrain" or "translate", with `lm`)."""
+    import json
+
+    import yaml
+
+    config = {
+        "name": f"tiny-{stage}",
+        "out_dir": str(runs),
+        "model": {"preset": "tiny", "stage": stage, "spatial": {"chunk_size": 512}},
+        "data": {
+            "root": str(corpus),
+            "extra_splits": ["test_unseen_signer"],
+            "resize": 32,
+            "crop": 28,
+            "batch_size": 4,
+            "num_workers": 0,
+        },
+        "text": {"lang": "de"},
+        "train": {
+            "epochs": 2,
+            "precision": "32-true",
+            "accelerator": "cpu",
+            "warmup_epochs": 0.5,
+            "num_beams": 2,
+            "max_new_tokens": 6,
+            "bleu_every": 1,
+            **train,
+        },
+    }
+    if stage == "translate":
+        vocab = json.loads((lm / "config.json").read_text())["vocab_size"]
+        config["model"]["decoder"] = {"vocab_size": vocab, "pretrained": str(lm)}
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path

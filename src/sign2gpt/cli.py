@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "translate": "translate",
     "localize": "localize",
     "score": "score",
+    "demo": "demo",
 }
 
 

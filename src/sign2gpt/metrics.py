@@ -50,7 +50,8 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str], lang: str 
     scores, signature = {}, ""
     for order in range(1, 5):
         bleu = BLEU(tokenize=_WORD_LEVEL_TOKENIZE, max_ngram_order=order)
-        scores[f"bleu{order}"] = bleu.corpus_score(hyps, [refs]).score
+        # sacrebleu fails on an empty corpus; one empty sentence pair scores 0, as ROUGE-L does.
+        scores[f"bleu{order}"] = bleu.corpus_score(hyps or [""], [refs or [""]]).score
         signature = str(bleu.get_signature())
     if lang == "zh":
         signature += "|chars"

@@ -70,6 +70,7 @@ class TextTokenizer:
                 raise CheckpointError(folder / "tokenizer.json", f"cannot read ({exc})") from None
         else:
             backend = _auto_backend(folder)
+        _check_has_vocabulary(backend, folder)
         special_path = folder / SPECIAL_TOKENS_FILE
         if special_path.is_file():
             ids = _read_json(special_path)
@@ -122,20 +123,23 @@ def check_compatible(tokenizer: TextTokenizer, cfg: DecoderConfig, where: str = 
 def unknown_characters(tokenizer: TextTokenizer, texts: Iterable[str]) -> Counter[str]:
     """Characters of `texts` the tokenizer cannot encode, with their counts.
 
-    A character is unknown when encoding it alone yields the `<unk>` id or nothing that decodes
-    back to text (tokenizers without an unknown token drop such characters silently). Texts
-    are normalised first (e.g. NFC), so decomposed accents are judged as the model sees them.
+    A character is unknown when encoding it alone yields the `<unk>` id, or (not whitespace)
+    nothing that decodes back to text (tokenizers without an unknown token drop such characters
+    silently). Texts are normalised first (e.g. NFC), so decomposed accents are judged as the
+    model sees them.
     """
     backend = tokenizer.backend
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update(_normalize(backend, text))
-    chars = sorted(ch for ch in counts if not ch.isspace())
+    chars = sorted(ch for ch in counts if ch != " ")
     unk_id = backend.token_to_id(getattr(backend.model, "unk_token", None) or "<unk>")
     encodings = backend.encode_batch(chars, add_special_tokens=False)
     unknown = Counter()
     for char, encoding in zip(chars, encodings, strict=True):
-        if unk_id in encoding.ids or not tokenizer.decode(encoding.ids).strip():
+        # Whitespace that a tokenizer drops is harmless; whitespace that becomes <unk> is not.
+        lost = not char.isspace() and not tokenizer.decode(encoding.ids).strip()
+        if unk_id in encoding.ids or lost:
             unknown[char] = counts[char]
     return unknown
 
@@ -178,6 +182,20 @@ def _read_json(path: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(path, f"not valid JSON ({exc})") from None
+
+
+def _check_has_vocabulary(backend: Tokenizer, folder: Path) -> None:
+    """Refuse a tokenizer whose vocabulary holds only special tokens.
+
+    Why: transformers builds such an empty tokenizer, without an error, when the vocabulary
+    file (e.g. sentencepiece.bpe.model) is unreadable; every word would then be <unk>.
+    """
+    special = {token.content for token in backend.get_added_tokens_decoder().values()}
+    if not set(backend.get_vocab(with_added_tokens=False)) - special:
+        raise CheckpointError(
+            folder, "tokenizer has no vocabulary besides special tokens (vocabulary file "
+            "missing or unreadable?)",
+        )
 
 
 def _auto_backend(folder: Path) -> Tokenizer:

@@ -37,10 +37,23 @@ def read_weights(path: str | Path) -> StateDict:
     except CheckpointError:
         raise
     except Exception as exc:  # corrupt or foreign files surface as many exception types
-        raise CheckpointError(path, f"cannot read weights ({type(exc).__name__}: {exc})") from None
+        raise CheckpointError(path, _read_problem(exc)) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(path, "not a flat state dict of tensors")
     return state
+
+
+def _read_problem(exc: Exception) -> str:
+    """One line for a failed read; torch's weights-only refusal gets its own explanation."""
+    text = str(exc).strip()
+    if "Weights only load failed" in text:
+        # Its message suggests weights_only=False, i.e. running the file's code: never do that.
+        return (
+            "cannot read weights: the file holds pickled Python objects besides tensors, which "
+            "weights-only loading refuses (they could run code); convert it to .safetensors"
+        )
+    first_line = text.splitlines()[0] if text else ""
+    return f"cannot read weights ({type(exc).__name__}: {first_line})"
 
 
 def _torch_load(path: Path) -> Any:

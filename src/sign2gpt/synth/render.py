@@ -88,9 +88,9 @@ def draw_capsules(canvas: np.ndarray, a: np.ndarray, b: np.ndarray, radius: np.n
     """Draw a union of capsules on every frame, inside a per-frame window around `center`.
 
     Args:
-        canvas: (T, H, W, 3) float32, changed in place.
+        canvas: (T, H, W, C) float32, changed in place.
         a, b: (T, K, 2) capsule end points (x, y) in canvas pixels; radius: (T, K) or (K,).
-        colour: (3,) fill colour.
+        colour: (C,) fill colour.
         center: (T, 2) window centre per frame; window: its side in pixels.
     """
     frames, height, width = canvas.shape[:3]
@@ -103,7 +103,7 @@ def draw_capsules(canvas: np.ndarray, a: np.ndarray, b: np.ndarray, radius: np.n
     views = np.lib.stride_tricks.sliding_window_view(canvas, (window, window), axis=(1, 2),
                                                      writeable=True)
     index = (np.arange(frames), origin[:, 1], origin[:, 0])
-    region = views[index]  # (T, 3, window, window)
+    region = views[index]  # (T, C, window, window)
     steps = np.arange(window, dtype=np.float32) + 0.5
     radius = np.broadcast_to(radius, a.shape[:2]).astype(np.float32)
     corner = origin.astype(np.float32)
@@ -115,6 +115,11 @@ def draw_capsules(canvas: np.ndarray, a: np.ndarray, b: np.ndarray, radius: np.n
 
 def _colour(rgb: tuple[int, int, int], factor: float = 1.0) -> np.ndarray:
     return np.array(rgb, np.float32) * factor
+
+
+def _opaque(colour: np.ndarray) -> np.ndarray:
+    """RGB -> premultiplied RGBA with alpha 1 (for drawing onto a transparent layer)."""
+    return np.append(colour, np.float32(1.0)).astype(np.float32)
 
 
 class Renderer:
@@ -132,6 +137,7 @@ class Renderer:
         self.scale = size / CANONICAL_SIZE
         self.margin = margin if margin is not None else max(1, round(self.scale)) + 1
         self.base = self._static_base()
+        self.head_origin, self.head_sprites = self._head_sprites()
 
     def to_canvas(self, points: np.ndarray) -> np.ndarray:
         """Canonical coordinates -> canvas pixel coordinates."""
@@ -178,8 +184,10 @@ class Renderer:
         s = self.signer
         n = timeline.num_frames
         canvas = np.repeat(self.base[None], n, axis=0)  # (T, H, W, 3)
-        head = self.to_canvas(np.array(s.head_center(), np.float32) + timeline.head_offset)
-        self._draw_head(canvas, head, timeline.face)
+        # The head moves by whole pixels only (see `_head_sprites`).
+        head_shift = np.rint(timeline.head_offset * self.scale).astype(np.int64)  # (T, 2)
+        self._paste_head(canvas, head_shift, timeline.face)
+        head = self.to_canvas(np.array(s.head_center(), np.float32)) + head_shift
         shoulders = self.to_canvas(np.array(s.shoulders(), np.float32))  # (2, 2)
         targets = self.to_canvas(timeline.hand_xy)  # (T, 2, 2)
         arms = {}
@@ -209,35 +217,58 @@ class Renderer:
             out[t] = canvas[t, m + dy:m + dy + size, m + dx:m + dx + size]
         return out
 
-    def _draw_head(self, canvas: np.ndarray, centre: np.ndarray, face: np.ndarray) -> None:
+    def _head_sprites(self) -> tuple[np.ndarray, np.ndarray]:
+        """The head with each face cue, drawn once: canvas origin (2,) and (F, 4, w, w) RGBA.
+
+        The head only ever moves by whole pixels (the "tilt" cue), so pasting these
+        premultiplied sprites replaces four capsule drawings per frame.
+        """
         s, k = self.signer, self.scale
         r = s.head_radius * k
-        n = len(centre)
         window = math.ceil(2.4 * r) + 4
+        rest = self.to_canvas(np.array(s.head_center(), np.float32))
+        origin = np.round(rest - window / 2).astype(np.int64)
+        faces = np.arange(len(FACE_CUES))
+        layer = np.zeros((len(faces), window, window, 4), np.float32)  # transparent
+        centre = np.broadcast_to(rest - origin, (len(faces), 2)).astype(np.float32)
 
-        def at(offsets: np.ndarray) -> np.ndarray:  # (K, 2) head radii -> (T, K, 2) pixels
+        def at(offsets: np.ndarray) -> np.ndarray:  # (K, 2) head radii -> (F, K, 2) pixels
             return centre[:, None, :] + offsets[None] * r
 
+        def draw(a, b, radius, colour, outline=0.0, outline_colour=None):
+            draw_capsules(layer, a, b, radius, _opaque(colour), centre, window, outline,
+                          None if outline_colour is None else _opaque(outline_colour))
+
         hair = at(np.array([[0.0, -0.12]], np.float32))
-        draw_capsules(canvas, hair, hair, np.array([1.03 * r]), _colour(s.hair), centre, window)
+        draw(hair, hair, np.array([1.03 * r]), _colour(s.hair))
         skin = at(np.array([[0.0, 0.1]], np.float32))
-        draw_capsules(canvas, skin, skin, np.array([0.9 * r]), _colour(s.skin), centre, window,
-                      0.5 * k, _colour(s.skin, 0.55))
+        draw(skin, skin, np.array([0.9 * r]), _colour(s.skin), 0.5 * k, _colour(s.skin, 0.55))
         # Eyes (dots) and brows (short strokes); brows lift for the "brows" face cue.
-        lift = np.where(face == _BROWS_UP, 0.22, 0.0).astype(np.float32)[:, None, None]
+        lift = np.where(faces == _BROWS_UP, 0.22, 0.0).astype(np.float32)[:, None, None]
         start = np.array([[-0.36, 0.05], [0.36, 0.05], [-0.58, -0.3], [0.18, -0.36]], np.float32)
         end = np.array([[-0.36, 0.05], [0.36, 0.05], [-0.18, -0.36], [0.58, -0.3]], np.float32)
         brow = np.array([0, 0, 1, 1], np.float32)[None, :, None]
-        shift = np.concatenate([np.zeros_like(lift), -lift], -1) * brow  # (T, 4, 2)
-        radii = np.array([0.13, 0.13, 0.08, 0.08], np.float32) * r
-        draw_capsules(canvas, at(start) + shift * r, at(end) + shift * r, radii, _INK, centre,
-                      window)
-        mouth = _MOUTH_TABLE[face]  # (T, 5)
+        shift = np.concatenate([np.zeros_like(lift), -lift], -1) * brow  # (F, 4, 2)
+        draw(at(start) + shift * r, at(end) + shift * r,
+             np.array([0.13, 0.13, 0.08, 0.08], np.float32) * r, _INK)
+        mouth = _MOUTH_TABLE[faces]  # (F, 5)
         mouth_centre = centre + np.array([0.0, 0.55], np.float32) * r
-        a = (mouth_centre + mouth[:, 0:2] * r)[:, None]
-        b = (mouth_centre + mouth[:, 2:4] * r)[:, None]
-        draw_capsules(canvas, a, b, (mouth[:, 4:5] * r).reshape(n, 1), _MOUTH_COLOUR, centre,
-                      window)
+        lips = [(mouth_centre + mouth[:, i:i + 2] * r)[:, None] for i in (0, 2)]
+        draw(*lips, mouth[:, 4:5] * r, _MOUTH_COLOUR)
+        return origin, np.ascontiguousarray(layer.transpose(0, 3, 1, 2))
+
+    def _paste_head(self, canvas: np.ndarray, shift: np.ndarray, face: np.ndarray) -> None:
+        """Composite each frame's head sprite, moved by `shift` (T, 2) whole pixels."""
+        sprites = self.head_sprites[face]  # (T, 4, w, w) premultiplied colour + alpha
+        window = sprites.shape[-1]
+        views = np.lib.stride_tricks.sliding_window_view(canvas, (window, window), axis=(1, 2),
+                                                         writeable=True)
+        origin = self.head_origin + shift
+        index = (np.arange(len(canvas)), origin[:, 1], origin[:, 0])
+        region = views[index]  # (T, 3, w, w)
+        region *= 1.0 - sprites[:, 3:]
+        region += sprites[:, :3]
+        views[index] = region
 
     def _draw_arm(self, canvas: np.ndarray, shoulder: np.ndarray, target: np.ndarray,
                   rotation: np.ndarray, shape: np.ndarray, chirality: float

@@ -70,6 +70,8 @@ class Progress:
     best_metric: float = -math.inf
     best_epoch: int = -1
     history: list[dict[str, float]] = field(default_factory=list)
+    # One parameter checksum per process after training: equal when DDP replicas agree.
+    replica_checksums: list[float] = field(default_factory=list)
 
 
 def make_fabric(cfg: TrainConfig, loggers: list | None = None) -> Fabric:
@@ -176,7 +178,20 @@ class Trainer:
             if p.epoch % cfg.validate_every == 0 or p.epoch == cfg.epochs:
                 self._validate()
             self.save("last")
+        for logger in self.fabric.loggers:  # flush the CSV / TensorBoard files
+            logger.finalize("success")
+        p.replica_checksums = self._replica_checksums()
+        if len(set(p.replica_checksums)) > 1:
+            raise TrainingError(f"model replicas drifted apart: checksums {p.replica_checksums}")
         return p
+
+    def _replica_checksums(self) -> list[float]:
+        """Every process's sum over its trainable parameters (float64)."""
+        total = sum(
+            p.detach().double().sum() for p in self.task.model.parameters() if p.requires_grad
+        )
+        gathered = self.fabric.all_gather(torch.as_tensor(total, device=self.fabric.device))
+        return [float(x) for x in gathered.reshape(-1).tolist()]
 
     def _train_epoch(self) -> None:
         cfg, p = self.cfg, self.progress

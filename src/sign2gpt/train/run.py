@@ -40,17 +40,25 @@ def resume_run(folder: str | Path) -> tuple[RunConfig, RunDir]:
 
 
 def train_stage(cfg: RunConfig, run: RunDir, *, resume: bool = False, skip_bad: bool = False):
-    """Train the stage `cfg.model.stage` into `run`; returns the final `Progress`."""
+    """Train the stage `cfg.model.stage` into `run`; returns rank 0's final `Progress`.
+
+    Fabric launches the processes (DDP / FSDP on several devices or nodes) and each runs
+    `_train_process`.
+    """
     loggers = [CSVLogger(run.logs, name="csv"), TensorBoardLogger(run.logs, name="tensorboard")]
     fabric = make_fabric(cfg.train, loggers)
-    fabric.launch()
+    return fabric.launch(_train_process, cfg, run, resume, skip_bad)
+
+
+def _train_process(fabric, cfg: RunConfig, run: RunDir, resume: bool, skip_bad: bool) -> Progress:
     fabric.seed_everything(cfg.train.seed)
     train_set = build_dataset(cfg.data, cfg.data.train_split, skip_bad=skip_bad)
     dev_set = build_dataset(cfg.data, cfg.data.dev_split, skip_bad=skip_bad)
     dev = EvaluationBatches(dev_set)
     meta = {"config": to_dict(cfg), "stage": cfg.stage}
     if cfg.stage == "pretrain":
-        glosses = prepare_glosses(cfg, train_set, run.root / "glosses")
+        with fabric.rank_zero_first():  # rank 0 builds the pseudo-glosses, the others read them
+            glosses = prepare_glosses(cfg, train_set, run.root / "glosses")
         meta["glosses"] = str(glosses.folder.resolve())
         model = build_model(cfg, glosses)
         module = PretrainModule(model, transforms(cfg), glosses.vocab, glosses.targets)

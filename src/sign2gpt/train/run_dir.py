@@ -15,6 +15,9 @@ class RunDir:
 
     root: Path
 
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+
     @classmethod
     def create(cls, parent: str | Path, name: str) -> RunDir:
         """A new run folder `parent/name-YYYYmmdd-HHMMSS` (suffixed if it exists)."""

@@ -9,8 +9,9 @@ training forward and generation.
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
@@ -69,6 +70,13 @@ def self_attention_mask(
     return mask | (key_pos == query_pos)
 
 
+def is_right_padded(attention_mask: torch.Tensor) -> bool:
+    """True when every row is ones then zeros (B, L): causal attention alone then hides the
+    padding from every real token, and the padded positions' outputs are never used."""
+    mask = attention_mask.bool()
+    return bool((mask[:, 1:] <= mask[:, :-1]).all())
+
+
 class SignDecoder(nn.Module, ABC):
     """A frozen decoder-only LM conditioned on sign features through adapters."""
 
@@ -93,7 +101,8 @@ class SignDecoder(nn.Module, ABC):
         Args:
             input_ids: token ids.
             positions: absolute positions of these tokens.
-            mask: boolean self-attention mask (B or 1, 1, L, past + L), or None (see all keys).
+            mask: boolean self-attention mask (B or 1, 1, L, past + L), or None: causal, no
+                padding (with a cache: the new tokens see all cached ones).
             memory: per-layer sign keys/values, or None for the plain LM.
             cache: key/value cache to read and extend, or None.
         """
@@ -142,8 +151,23 @@ class SignDecoder(nn.Module, ABC):
             memory = self.encode_signs(sign_features, sign_mask)
         length = input_ids.size(1)
         positions = torch.arange(length, device=input_ids.device)
-        mask = self_attention_mask(attention_mask, length, 0, input_ids.device)
+        mask = None  # plain causal attention: right padding needs no mask for real tokens
+        if attention_mask is not None and not is_right_padded(attention_mask):
+            mask = self_attention_mask(attention_mask, length, 0, input_ids.device)
         return self.forward_tokens(input_ids, positions, mask, memory)
+
+    @contextlib.contextmanager
+    def merged_adapters(self) -> Iterator[None]:
+        """Inside the block, layers with `merge_adapters` fold their LoRAs into the frozen
+        weights (fewer, larger matmuls per generation step); they unmerge on exit."""
+        layers = [m for m in self.modules() if hasattr(m, "merge_adapters")]
+        for layer in layers:
+            layer.merge_adapters()
+        try:
+            yield
+        finally:
+            for layer in layers:
+                layer.unmerge_adapters()
 
     @torch.no_grad()
     def generate(
@@ -153,27 +177,46 @@ class SignDecoder(nn.Module, ABC):
         num_beams: int = 4,
         max_new_tokens: int = 64,
         length_penalty: float = 1.0,
+        min_new_tokens: int = 0,
     ) -> list[list[int]]:
         """Translate a batch of sign features; token ids per sample without BOS/EOS.
 
-        The sign keys/values are computed once; each step runs only the new token over the
-        key/value cache.
+        The sign keys/values are computed once per video; each step runs only the new token
+        over the key/value cache, and rows of finished sentences leave the batch.
+        `min_new_tokens` forbids EOS before that many tokens (benchmarks use it to force a
+        fixed length).
         """
         cfg = self.cfg
         batch, device = sign_features.size(0), sign_features.device
         memory = self.encode_signs(sign_features, sign_mask)
         if num_beams > 1:
             memory = [layer.repeat_interleave(num_beams) for layer in memory]
-        cache = KVCache(cfg.num_layers)
+        cache = KVCache(cfg.num_layers, capacity=1 + max_new_tokens)
 
         def step(tokens: torch.Tensor) -> torch.Tensor:
             positions = torch.arange(cache.length, cache.length + tokens.size(1), device=device)
             logits = self.forward_tokens(tokens, positions, None, memory, cache)
             return logits[:, -1].float().log_softmax(dim=-1)
 
+        def reorder(index: torch.Tensor) -> None:
+            nonlocal memory
+            if index.numel() != memory[0].keys.size(0):  # finished samples left the batch
+                memory = [layer.select(index) for layer in memory]
+            cache.reorder(index)
+
+        with self.merged_adapters():
+            return self._search(step, reorder, batch, num_beams, max_new_tokens, length_penalty,
+                                min_new_tokens, device)  # fmt: skip
+
+    def _search(self, step, reorder, batch, num_beams, max_new_tokens, length_penalty,
+                min_new_tokens, device) -> list[list[int]]:  # fmt: skip
+        cfg = self.cfg
         if num_beams == 1:
-            return greedy_search(step, batch, cfg.bos_id, cfg.eos_id, max_new_tokens, device)
+            return greedy_search(
+                step, reorder, batch, cfg.bos_id, cfg.eos_id, max_new_tokens, device,
+                min_new_tokens,
+            )  # fmt: skip
         return beam_search(
-            step, cache.reorder, batch, num_beams, cfg.bos_id, cfg.eos_id, max_new_tokens,
-            device, length_penalty,
+            step, reorder, batch, num_beams, cfg.bos_id, cfg.eos_id, max_new_tokens,
+            device, length_penalty, min_new_tokens,
         )  # fmt: skip

@@ -38,6 +38,10 @@ class SignMemory:
             *(t.repeat_interleave(repeats, dim=0) for t in (self.keys, self.values, self.mask))
         )
 
+    def select(self, index: torch.Tensor) -> SignMemory:
+        """Keep rows `index` of the batch (generation drops finished samples)."""
+        return SignMemory(*(t.index_select(0, index) for t in (self.keys, self.values, self.mask)))
+
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     """(B, L, H * head_dim) -> (B, H, L, head_dim)."""

@@ -16,10 +16,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from sign2gpt.models.config import DecoderConfig
-from sign2gpt.models.decoder.base import SignDecoder, register_family
+from sign2gpt.models.decoder.base import SignDecoder, register_family, self_attention_mask
 from sign2gpt.models.decoder.kv_cache import KVCache
 from sign2gpt.models.decoder.sign_attention import SignCrossAttention, SignMemory, split_heads
-from sign2gpt.models.layers.lora import LoRALinear
+from sign2gpt.models.layers.lora import LoRALinear, merged_weight, stacked_lora
 from sign2gpt.models.layers.sinusoidal import sinusoidal_encoding
 
 # XGLM (like fairseq) reserves the first two sinusoidal positions for padding.
@@ -27,7 +27,12 @@ POSITION_OFFSET = 2
 
 
 class XGLMAttention(nn.Module):
-    """Self-attention with LoRA on q/k/v/out and the gated sign cross-attention inside."""
+    """Self-attention with LoRA on q/k/v/out and the gated sign cross-attention inside.
+
+    q, k, v (and the cross-attention query, which shares the frozen q projection) come from
+    one stacked matmul plus one stacked LoRA; during generation `merge_adapters` folds the
+    LoRAs into one (4d, d) weight so each step runs a single projection matmul.
+    """
 
     def __init__(self, cfg: DecoderConfig, layer: int):
         super().__init__()
@@ -40,6 +45,37 @@ class XGLMAttention(nn.Module):
         self.v_proj = LoRALinear(d, d, cfg.lora)
         self.out_proj = LoRALinear(d, d, cfg.lora)
         self.sign = SignCrossAttention(d, d, d, cfg.num_heads, cfg.lora)
+        # (qkv + cross-query weight, bias, out weight) while `merge_adapters` is active.
+        self.merged: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+
+    def projections(self, hidden: torch.Tensor, with_sign: bool) -> torch.Tensor:
+        """(B, L, d) -> q, k, v (and the cross-attention query if `with_sign`): (B, L, 3d or 4d)."""
+        width = (4 if with_sign else 3) * hidden.size(-1)
+        if self.merged is not None:
+            weight, bias, _ = self.merged
+            return F.linear(hidden, weight[:width], bias[:width])
+        linears = (self.q_proj, self.k_proj, self.v_proj)
+        base = F.linear(
+            hidden, torch.cat([p.weight for p in linears]), torch.cat([p.bias for p in linears])
+        )  # (B, L, 3d): frozen q, k, v
+        loras = [p.lora for p in linears] + ([self.sign.lora_q] if with_sign else [])
+        delta = stacked_lora(hidden, loras)  # (B, L, width)
+        if not with_sign:
+            return base + delta
+        d = hidden.size(-1)
+        return torch.cat((base, base[..., :d]), dim=-1) + delta
+
+    def merge_adapters(self) -> None:
+        """Fold the LoRAs into stacked weights (inference: adapters frozen until `unmerge`)."""
+        q, k, v = self.q_proj, self.k_proj, self.v_proj
+        weight = torch.cat([
+            merged_weight(q), merged_weight(k), merged_weight(v), merged_weight(q, self.sign.lora_q)
+        ])  # fmt: skip
+        bias = torch.cat([q.bias, k.bias, v.bias, q.bias])
+        self.merged = (weight, bias, merged_weight(self.out_proj))
+
+    def unmerge_adapters(self) -> None:
+        self.merged = None
 
     def forward(
         self,
@@ -48,19 +84,30 @@ class XGLMAttention(nn.Module):
         memory: SignMemory | None,
         cache: KVCache | None,
     ) -> torch.Tensor:
-        """Normalised hidden states (B, L, d) -> attention output (B, L, d)."""
-        base_q = self.q_proj.base(hidden)
-        q = split_heads(base_q + self.q_proj.lora(hidden), self.num_heads)  # (B, H, L, hd)
-        k = split_heads(self.k_proj(hidden), self.num_heads)
-        v = split_heads(self.v_proj(hidden), self.num_heads)
+        """Normalised hidden states (B, L, d) -> attention output (B, L, d).
+
+        `mask` None: plain causal attention (no padding to hide).
+        """
+        projected = self.projections(hidden, memory is not None)
+        parts = projected.split(hidden.size(-1), dim=-1)
+        q, k, v, *cross = (split_heads(x, self.num_heads) for x in parts)  # (B, H, L, hd)
+        length = q.size(-2)
         if cache is not None:
             k, v = cache.update(self.layer, k, v)
         dropout = self.dropout if self.training else 0.0
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
+        causal = mask is None and length > 1
+        if causal and k.size(-2) != length:  # several new tokens after cached ones
+            mask, causal = self_attention_mask(None, length, k.size(-2) - length, q.device), False
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=causal
+        )  # (B, H, L, hd)
         if memory is not None:
-            out = out + self.sign(self.sign.query(hidden, base_q), memory)
-        batch, _, length, _ = out.shape
-        return self.out_proj(out.transpose(1, 2).reshape(batch, length, -1))
+            out = out + self.sign(cross[0], memory)
+        batch = out.size(0)
+        out = out.transpose(1, 2).reshape(batch, length, -1)
+        if self.merged is not None:
+            return F.linear(out, self.merged[2], self.out_proj.bias)
+        return self.out_proj(out)
 
     def sign_memory(self, signs: torch.Tensor, sign_mask: torch.Tensor) -> SignMemory:
         return self.sign.memory(signs, sign_mask, self.k_proj, self.v_proj, self.num_heads)

@@ -7,6 +7,8 @@ checkpoint saves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -53,3 +55,35 @@ class LoRALinear(nn.Linear):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = super().forward(x)
         return out if self.lora is None else out + self.lora(x)
+
+
+def stacked_lora(x: torch.Tensor, loras: Sequence[LoRA]) -> torch.Tensor:
+    """The outputs of several LoRAs on the same input, concatenated, in two matmuls.
+
+    Why: one (in -> n*r) and one block-diagonal (n*r -> sum of outs) product replace 2n small
+    matmuls (launch overhead on a GPU, per-op overhead on a CPU). All must share rank, scale
+    and dropout probability; one dropout mask serves them all.
+
+    Args:
+        x: (..., in) input.
+        loras: the adapters, in output order.
+    Returns:
+        (..., sum of out_features).
+    """
+    first = loras[0]
+    a = torch.cat([lora.A for lora in loras])  # (n * r, in)
+    b = torch.block_diag(*[lora.B for lora in loras]) * first.scale  # (sum out, n * r)
+    return (first.dropout(x) @ a.t()) @ b.t()
+
+
+def merged_weight(linear: LoRALinear, lora: LoRA | None = None) -> torch.Tensor:
+    """The frozen weight with a LoRA folded in, W + scale * B A (for inference only).
+
+    Args:
+        linear: the layer.
+        lora: the adapter to fold in; default: the layer's own.
+    """
+    lora = lora if lora is not None else linear.lora
+    if lora is None:
+        return linear.weight
+    return torch.addmm(linear.weight, lora.B, lora.A, alpha=lora.scale)

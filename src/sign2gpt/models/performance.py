@@ -1,0 +1,78 @@
+"""Speed and memory switches for training: activation checkpointing and `torch.compile`.
+
+Both work block by block (ViT blocks, sign-encoder blocks, decoder layers), change no
+parameter names (checkpoints load the same with and without them) and are called by the
+training setup when `train.activation_checkpointing` / `train.compile` are on.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from sign2gpt.models.decoder.xglm import XGLMLayer
+from sign2gpt.models.sign_encoder import SignEncoderBlock
+from sign2gpt.models.vit import Block as ViTBlock
+
+# The repeated blocks: the unit of recomputation and of compilation.
+BLOCK_TYPES: tuple[type[nn.Module], ...] = (ViTBlock, SignEncoderBlock, XGLMLayer)
+
+
+def transformer_blocks(model: nn.Module) -> Iterator[nn.Module]:
+    """Every repeated transformer block inside `model` (depth-first order)."""
+    return (module for module in model.modules() if isinstance(module, BLOCK_TYPES))
+
+
+def _checkpointed_forward(block: nn.Module, plain_forward, *args, **kwargs):
+    # Recompute only when it saves memory: training with gradients. Generation (no grad,
+    # key/value cache mutated in place) runs the block normally.
+    if not (block.training and torch.is_grad_enabled()):
+        return plain_forward(*args, **kwargs)
+    return checkpoint(plain_forward, *args, use_reentrant=False, **kwargs)
+
+
+def enable_activation_checkpointing(model: nn.Module) -> int:
+    """Recompute each block's activations in the backward pass instead of storing them.
+
+    Saves most activation memory (the frames through the ViT, the decoder layers) for about
+    one extra forward pass of compute. Dropout masks are reproduced exactly (the RNG state is
+    saved). Calling it twice is harmless.
+
+    Args:
+        model: a `Sign2GPT` or any module containing the blocks in `BLOCK_TYPES`.
+    Returns:
+        the number of blocks now checkpointed.
+    """
+    count = 0
+    for block in transformer_blocks(model):
+        if not getattr(block, "_activation_checkpointing", False):
+            plain = block.forward
+            block.forward = functools.partial(_checkpointed_forward, block, plain)
+            block._activation_checkpointing = True
+        count += 1
+    return count
+
+
+def compile_model(model: nn.Module, *, dynamic: bool | None = True, mode: str | None = None) -> int:
+    """`torch.compile` every transformer block in place (parameter names unchanged).
+
+    Blocks rather than the whole model: the data-dependent parts (real-frame selection,
+    masks, generation's shrinking batch) stay eager, and the same compiled block code serves
+    every layer of a stack. `dynamic=True` avoids recompiling for every new video or
+    sentence length.
+
+    Args:
+        model: a `Sign2GPT` or any module containing the blocks in `BLOCK_TYPES`.
+        dynamic: passed to `torch.compile` (None = let it decide after a recompile).
+        mode: `torch.compile` mode, e.g. "max-autotune" on a GPU; None = default.
+    Returns:
+        the number of blocks compiled.
+    """
+    blocks = list(transformer_blocks(model))
+    for block in blocks:
+        block.compile(dynamic=dynamic, mode=mode)
+    return len(blocks)

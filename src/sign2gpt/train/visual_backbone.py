@@ -1,0 +1,111 @@
+"""The synthetic benchmark's visual stand-in: a small DINOv2-architecture ViT pretrained on
+SynthSign frames to regress the body and hand positions the renderer knows (as a pose model
+would), with no gloss or text label. The result is saved in the original DINOv2 checkpoint
+layout, so stage 1 loads it through the same path as `dinov2_vits14_pretrain.pth`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+from tqdm.auto import tqdm
+
+from sign2gpt.data import DataConfig, VideoTransform, build_dataset
+from sign2gpt.data.frames import select_frame_indices
+from sign2gpt.errors import DataError
+from sign2gpt.io import atomic_path
+from sign2gpt.models.config import LoRAConfig, ViTConfig
+from sign2gpt.models.vit import VisionTransformer
+from sign2gpt.train.schedule import one_cycle_cosine
+
+
+@dataclasses.dataclass
+class ViTTraining:
+    """Settings of the stand-in ViT's pose-regression pretraining."""
+
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.05
+    warmup_fraction: float = 0.1
+    seed: int = 0
+
+
+def pose_frames(data: DataConfig, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frames (N, H, W, 3) uint8 at the corpus' temporal stride and their keypoints (N, J, 2)
+    scaled to [0, 1], read from the SynthSign `keypoints/<split>.{npy,json}`."""
+    folder = Path(data.root) / "keypoints"
+    index_path, rows_path = folder / f"{split}.json", folder / f"{split}.npy"
+    if not index_path.is_file() or not rows_path.is_file():
+        raise DataError(folder, f"no keypoints for split {split!r} (not a SynthSign corpus?)")
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    keypoints = np.load(rows_path, allow_pickle=False)  # (all frames, J, 2)
+    dataset = build_dataset(data, split, augment=False, progress=False)
+    frames, targets = [], []
+    for i, record in enumerate(dataset.records):
+        first, count = index["videos"][record.id]
+        picked = select_frame_indices(count, data.frame_stride, data.max_frames)
+        frames.append(dataset[i].frames)
+        targets.append(torch.from_numpy(keypoints[first + picked]))
+    generator = json.loads((Path(data.root) / "synthsign.json").read_text(encoding="utf-8"))
+    size = float(generator["config"]["image_size"])  # keypoints are in written-frame pixels
+    return torch.cat(frames), torch.cat(targets) / size
+
+
+def train_visual_backbone(
+    data: DataConfig,
+    vit_cfg: ViTConfig,
+    out_path: str | Path,
+    settings: ViTTraining | None = None,
+    progress: bool = True,
+) -> dict[str, float]:
+    """Pretrain a ViT on pose regression over the training frames; save it; return losses.
+
+    Args:
+        data: the SynthSign corpus (frames are taken from its training split).
+        vit_cfg: the ViT architecture (the `model.spatial.vit` of the runs that will use it).
+        out_path: the `.safetensors` file to write (original DINOv2 key names).
+        settings: optimisation settings.
+        progress: show a progress bar.
+    """
+    settings = settings or ViTTraining()
+    torch.manual_seed(settings.seed)
+    frames, targets = pose_frames(data, data.train_split)
+    transform = VideoTransform(data, train=False)
+    vit = VisionTransformer(vit_cfg, LoRAConfig(), 0)
+    head = torch.nn.Linear(vit_cfg.dim, targets[0].numel())
+    params = [*vit.parameters(), *head.parameters()]
+    for param in params:
+        param.requires_grad_(True)
+    optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    steps_per_epoch = math.ceil(len(frames) / settings.batch_size)
+    total = settings.epochs * steps_per_epoch
+    scheduler = one_cycle_cosine(optimizer, total, round(settings.warmup_fraction * total))
+    generator = torch.Generator().manual_seed(settings.seed)
+    bar = tqdm(total=total, desc="stand-in ViT (pose)", disable=not progress, dynamic_ncols=True)
+    losses = []
+    for _ in range(settings.epochs):
+        order = torch.randperm(len(frames), generator=generator)
+        for idx in order.split(settings.batch_size):
+            images = transform(frames[idx][:, None], torch.ones(len(idx), 1, dtype=torch.bool))
+            pred = head(vit(images[:, 0]))  # (B, J * 2)
+            loss = F.smooth_l1_loss(pred, targets[idx].flatten(1), beta=0.02)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            losses.append(loss.item())
+            bar.update()
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+    bar.close()
+    tensors = {k: v.detach().contiguous() for k, v in vit.state_dict().items()}
+    with atomic_path(out_path) as tmp:
+        save_file(tensors, str(tmp), metadata={"format": "pt", "objective": "pose regression"})
+    return {"first_loss": losses[0], "last_loss": float(np.mean(losses[-steps_per_epoch:]))}

@@ -1,0 +1,191 @@
+"""Every training command on a tiny SynthSign corpus: stage 1, stage 2, evaluate, translate,
+localize; a run killed mid-epoch resumes to the same weights; DDP on 2 CPU processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from sign2gpt.checkpoint import load_checkpoint
+from sign2gpt.cli import main
+from sign2gpt.train.run import start_run, train_stage
+from sign2gpt.train.run_config import load_run_config
+
+
+def _only_run(runs: Path, prefix: str) -> Path:
+    (run,) = [p for p in runs.iterdir() if p.name.startswith(prefix)]
+    return run
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tiny_synth_corpus, tiny_lm, tmp_path_factory):
+    from conftest import write_tiny_run_config as tiny_run_config
+
+    """Stage 1 then stage 2 through the CLI, as a user runs them."""
+    work = tmp_path_factory.mktemp("pipeline")
+    runs = work / "runs"
+    pre = tiny_run_config(work / "pre.yaml", "pretrain", tiny_synth_corpus, runs)
+    assert main(["pretrain", "-c", str(pre)]) == 0
+    stage1 = _only_run(runs, "tiny-pretrain")
+    tr = tiny_run_config(work / "tr.yaml", "translate", tiny_synth_corpus, runs, lm=tiny_lm)
+    init = stage1 / "checkpoints" / "best.safetensors"
+    assert main(["train", "-c", str(tr), "--init", str(init), "train.epochs=1"]) == 0
+    return stage1, _only_run(runs, "tiny-translate")
+
+
+def test_stage_runs_write_config_logs_metrics_and_checkpoints(trained_runs):
+    stage1, stage2 = trained_runs
+    for run in (stage1, stage2):
+        assert (run / "config.yaml").is_file()
+        assert (run / "checkpoints" / "last.safetensors").is_file()
+        assert (run / "checkpoints" / "best.safetensors").is_file()
+        assert list((run / "logs").rglob("metrics.csv")), "CSV log missing"
+        assert list((run / "logs").rglob("events.out.tfevents.*")), "TensorBoard log missing"
+    pre = json.loads((stage1 / "metrics.json").read_text())
+    assert pre["selection_metric"] == "gloss_f1" and len(pre["history"]) == 2
+    assert {"gloss_precision", "gloss_recall", "gloss_f1"} <= set(pre["history"][0])
+    tr = json.loads((stage2 / "metrics.json").read_text())
+    assert {"token_accuracy", "bleu4", "rouge_l"} <= set(tr["history"][-1])
+    ckpt = load_checkpoint(stage2 / "checkpoints" / "best.safetensors")
+    # The frozen stand-in LM is referenced by path, not copied into the checkpoint.
+    assert "decoder.model.embed_tokens.weight" not in ckpt.model
+    frozen_lm = ("q_proj.weight", "fc1.weight")
+    assert not any(k.startswith("decoder.") and k.endswith(frozen_lm) for k in ckpt.model)
+    assert any(k.endswith("sign.gate") for k in ckpt.model)
+    assert any(k.startswith("decoder.sign_proj.") for k in ckpt.model)
+    # Stage 2 started from stage 1's visual weights.
+    stage1_ckpt = load_checkpoint(stage1 / "checkpoints" / "best.safetensors")
+    assert "spatial.proj.weight" in stage1_ckpt.model and "prototype_head.prototypes" in str(
+        list(stage1_ckpt.model)
+    )
+
+
+def test_evaluate_translate_and_localize(trained_runs, tiny_synth_corpus, tmp_path, capsys):
+    _, stage2 = trained_runs
+    best = str(stage2 / "checkpoints" / "best.safetensors")
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                best,
+                "--split",
+                "test",
+                "--beams",
+                "2",
+                "--max-new-tokens",
+                "5",
+                "--out",
+                str(tmp_path / "eval"),
+                "--json",
+            ]
+        )
+        == 0
+    )
+    scores = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {"bleu1", "bleu4", "rouge_l", "sacrebleu_signature"} <= set(scores)
+    assert scores["videos"] == 8
+    hyps = (tmp_path / "eval" / "test.hyp.txt").read_text().splitlines()
+    assert len(hyps) == 8
+
+    frames = tiny_synth_corpus / "features" / "fullFrame-210x260px" / "test"
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for name in sorted(os.listdir(frames))[:2]:
+        (videos / name).symlink_to(frames / name)
+    (videos / "broken").mkdir()
+    (videos / "broken" / "images0001.png").write_bytes(b"not a png")
+    code = main(
+        [
+            "translate",
+            "--checkpoint",
+            best,
+            str(videos),
+            "--json",
+            "--beams",
+            "2",
+            "--max-new-tokens",
+            "4",
+        ]
+    )
+    out = capsys.readouterr()
+    lines = [json.loads(line) for line in out.out.strip().splitlines()]
+    assert code == 1 and len(lines) == 2, "the two good videos are translated, the bad reported"
+    assert "broken" in out.err and "1 failed" in out.err
+    assert all("pseudo_glosses" in line and "seconds" in line for line in lines)
+
+    figure = tmp_path / "loc.png"
+    video = frames / sorted(os.listdir(frames))[0]
+    assert main(["localize", "--checkpoint", best, str(video), "--out", str(figure)]) == 0
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _weights(run: Path) -> dict[str, torch.Tensor]:
+    return load_checkpoint(run / "checkpoints" / "last.safetensors").model
+
+
+def test_killed_run_resumes_to_the_same_weights(tiny_synth_corpus, tiny_run_config, tmp_path):
+    runs = tmp_path / "runs"
+    cfg_path = tiny_run_config(
+        tmp_path / "pre.yaml",
+        "pretrain",
+        tiny_synth_corpus,
+        runs,
+        epochs=3,
+        checkpoint_every_steps=1,
+    )
+    reference = start_run(load_run_config(cfg_path, ["name=reference"]))
+    train_stage(load_run_config(cfg_path), reference)
+
+    victim = start_run(load_run_config(cfg_path, ["name=victim"]))
+    last = victim.checkpoint("last")
+    code = (
+        "import sys; from sign2gpt.train.run import train_stage; "
+        "from sign2gpt.train.run_config import load_run_config; from sign2gpt.train.run_dir "
+        "import RunDir; train_stage(load_run_config(sys.argv[1]), RunDir(sys.argv[2]))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(cfg_path), str(victim.root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    step = 0
+    while time.time() < deadline and proc.poll() is None:
+        if last.is_file():
+            step = load_checkpoint(last).meta["global_step"]
+            if step >= 3:  # inside the second epoch (2 batches per epoch)
+                break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    meta = load_checkpoint(last).meta
+    assert 0 < meta["global_step"] < 6, "the kill must land before the run finished"
+    assert main(["pretrain", "--resume", str(victim.root)]) == 0
+    resumed, expected = _weights(victim.root), _weights(reference.root)
+    assert resumed.keys() == expected.keys()
+    for name in expected:
+        assert torch.equal(resumed[name], expected[name]), name
+
+
+def test_ddp_on_two_cpu_processes_keeps_replicas_identical(
+    tiny_synth_corpus, tiny_run_config, tmp_path
+):
+    cfg_path = tiny_run_config(
+        tmp_path / "pre.yaml", "pretrain", tiny_synth_corpus, tmp_path / "runs", epochs=1
+    )
+    cfg = load_run_config(
+        cfg_path, ["train.strategy=ddp_spawn", "train.devices=2", "data.batch_size=2"]
+    )
+    progress = train_stage(cfg, start_run(cfg))
+    assert len(progress.replica_checksums) == 2
+    assert progress.replica_checksums[0] == progress.replica_checksums[1]
+    assert progress.global_step == 2  # 8 videos, batch 2 per rank, 2 ranks
