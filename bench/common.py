@@ -54,7 +54,7 @@ def machine_info(device: str) -> dict[str, Any]:
 
 
 def device_name(device: str) -> str:
-    """"NVIDIA H100 80GB HBM3" for a GPU, "CPU: <model>" otherwise."""
+    """ "NVIDIA H100 80GB HBM3" for a GPU, "CPU: <model>" otherwise."""
     if device.startswith("cuda"):
         return torch.cuda.get_device_name(torch.device(device))
     return f"CPU: {cpu_model()} ({os.cpu_count()} cores)"

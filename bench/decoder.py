@@ -26,8 +26,16 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from common import machine_info, markdown_table, peak_memory_gib, save_results, time_call
 
+from common import (
+    RESULTS_DIR,
+    machine_info,
+    markdown_table,
+    peak_memory_gib,
+    save_results,
+    time_call,
+)  # fmt: skip
+from sign2gpt.io import write_json
 from sign2gpt.models.config import DecoderConfig, LoRAConfig
 from sign2gpt.models.decoder.xglm import XGLMSignDecoder
 
@@ -61,10 +69,16 @@ def build_pair(shape: Shape, device: str, dtype: torch.dtype):
     reference = transformers.XGLMForCausalLM._from_config(hf_config, attn_implementation="eager")
     ours = XGLMSignDecoder(
         DecoderConfig(
-            vocab_size=shape.vocab_size, d_model=shape.d_model, num_layers=shape.num_layers,
-            num_heads=shape.num_heads, ffn_dim=shape.ffn_dim, dropout=0.0,
-            attention_dropout=0.0, lora=LoRAConfig(dropout=0.0), sign_dim=SIGN_DIM,
-        )  # fmt: skip
+            vocab_size=shape.vocab_size,
+            d_model=shape.d_model,
+            num_layers=shape.num_layers,
+            num_heads=shape.num_heads,
+            ffn_dim=shape.ffn_dim,
+            dropout=0.0,
+            attention_dropout=0.0,
+            lora=LoRAConfig(dropout=0.0),
+            sign_dim=SIGN_DIM,
+        )
     )
     with tempfile.TemporaryDirectory() as folder:
         reference.save_pretrained(folder)
@@ -84,14 +98,37 @@ def check_same_function(reference, ours, shape: Shape, device: str) -> float:
     return diff
 
 
-def train_tokens_per_s(model, is_reference: bool, batch: int, length: int, vocab: int,
-                       device: str, repeat: int) -> float:  # fmt: skip
-    """Forward + backward tokens/s of a language-modelling step."""
+def train_tokens_per_s(
+    model, is_reference: bool, mode: str, batch: int, length: int, vocab: int, device: str,
+    dtype: torch.dtype, repeat: int,
+) -> float:  # fmt: skip
+    """Forward + backward tokens/s of a language-modelling step.
+
+    mode "finetune": every weight trains (equal work; ours adds its LoRA branches).
+    mode "frozen": the Sign2GPT setting: the LM is frozen and gradients flow through it to
+    the inputs (the reference: to `inputs_embeds`; ours: to the adapters and to the sign
+    features through the cross-attention, which the reference does not have).
+    """
     ids = torch.randint(3, vocab, (batch, length), device=device)
+    for name, param in model.named_parameters():
+        param.requires_grad_(mode == "finetune" or (not is_reference and model.is_trainable(name)))
     model.train()
+    if is_reference:
+        embeds = torch.randn(batch, length, model.config.d_model, device=device, dtype=dtype)
+        inputs = {"inputs_embeds": embeds.requires_grad_(mode == "frozen")}
+        inputs = inputs if mode == "frozen" else {"input_ids": ids}
+
+        def forward():
+            return model(**inputs).logits
+    else:
+        signs = torch.randn(batch, SIGN_LENGTH, SIGN_DIM, device=device, dtype=dtype)
+        signs.requires_grad_(mode == "frozen")
+
+        def forward():
+            return model(ids, None, signs) if mode == "frozen" else model(ids)
 
     def step():
-        logits = model(input_ids=ids).logits if is_reference else model(ids)
+        logits = forward()
         loss = F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), ids[:, 1:].flatten())
         loss.backward()
         model.zero_grad(set_to_none=True)
@@ -148,27 +185,40 @@ def main() -> None:
     reference, ours = build_pair(shape, args.device, dtype)
     max_diff = check_same_function(reference, ours, shape, args.device)
     rows, results = [], {}
-    for name, model, is_ref in (("transformers (eager)", reference, True), ("ours", ours, False)):
+    implementations = (("transformers (eager)", reference, True), ("ours", ours, False))
+    for name, model, is_ref in implementations:
         if on_gpu:
             torch.cuda.reset_peak_memory_stats()
-        train = train_tokens_per_s(
-            model, is_ref, train_batch, args.train_length, shape.vocab_size, args.device, repeat
-        )
-        generate = generate_sentences_per_s(
+        results[name] = {
+            f"train_{mode}_tokens_per_s": train_tokens_per_s(
+                model, is_ref, mode, train_batch, args.train_length, shape.vocab_size,
+                args.device, dtype, repeat,
+            )
+            for mode in ("frozen", "finetune")
+        }  # fmt: skip
+        results[name]["generate_sentences_per_s"] = generate_sentences_per_s(
             model, is_ref, gen_batch, new_tokens, args.device, dtype, repeat
         )
-        results[name] = {"train_tokens_per_s": train, "generate_sentences_per_s": generate,
-                         "peak_memory_gib": peak_memory_gib(args.device)}  # fmt: skip
-        rows.append({"implementation": name, "train tokens/s": train,
-                     "generate sentences/s": generate})  # fmt: skip
-    ref, own = results["transformers (eager)"], results["ours"]
+        results[name]["peak_memory_gib"] = peak_memory_gib(args.device)
+    ref, own = (results[name] for name, _, _ in implementations)
     summary = {
-        "train_speedup": own["train_tokens_per_s"] / ref["train_tokens_per_s"],
+        "train_speedup": own["train_frozen_tokens_per_s"] / ref["train_frozen_tokens_per_s"],
+        "train_speedup_full_finetune": (
+            own["train_finetune_tokens_per_s"] / ref["train_finetune_tokens_per_s"]
+        ),
         "generate_speedup": own["generate_sentences_per_s"] / ref["generate_sentences_per_s"],
     }
-    rows.append({"implementation": "speedup (ours / transformers)",
-                 "train tokens/s": summary["train_speedup"],
-                 "generate sentences/s": summary["generate_speedup"]})  # fmt: skip
+    columns = {
+        "train tokens/s, frozen LM": "train_frozen_tokens_per_s",
+        "train tokens/s, full fine-tune": "train_finetune_tokens_per_s",
+        "generate sentences/s": "generate_sentences_per_s",
+    }
+    for name, _, _ in implementations:
+        rows.append({"implementation": name, **{c: results[name][k] for c, k in columns.items()}})
+    speedups = (summary["train_speedup"], summary["train_speedup_full_finetune"],
+                summary["generate_speedup"])  # fmt: skip
+    ratios = dict(zip(columns, speedups, strict=True))
+    rows.append({"implementation": "speedup (ours / transformers)", **ratios})
     record = {
         **summary,
         "machine": machine_info(args.device),
@@ -183,16 +233,11 @@ def main() -> None:
     }  # fmt: skip
     name = f"decoder_{'gpu' if on_gpu else 'cpu'}{'_quick' if args.quick else ''}"
     if args.quick:
-        from common import RESULTS_DIR
-
-        from sign2gpt.io import write_json
-
         write_json(RESULTS_DIR / f"{name}.json", record)
         print(json.dumps({**summary, "max_logit_difference": max_diff}))
         return
-    columns = ["implementation", "train tokens/s", "generate sentences/s"]
     title = f"Decoder: ours vs transformers XGLM ({size} size, {dtype})"
-    save_results(name, record, markdown_table(rows, columns), title=title)
+    save_results(name, record, markdown_table(rows, ["implementation", *columns]), title=title)
 
 
 if __name__ == "__main__":

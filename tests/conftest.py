@@ -9,8 +9,8 @@ from pathlib import Path
 # or OpenMP threads spin against each other and small ops get orders of magnitude slower.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 PHOENIX_TEXT_DIR = (
     Path(__file__).resolve().parents[1].parent / "shared" / "data" / "phoenix14t-text"

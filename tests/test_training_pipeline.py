@@ -18,6 +18,7 @@ from sign2gpt.checkpoint import load_checkpoint
 from sign2gpt.cli import main
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.run_config import load_run_config
+from sign2gpt.train.trained import load_trained
 
 
 def _only_run(runs: Path, prefix: str) -> Path:
@@ -189,3 +190,26 @@ def test_ddp_on_two_cpu_processes_keeps_replicas_identical(
     assert len(progress.replica_checksums) == 2
     assert progress.replica_checksums[0] == progress.replica_checksums[1]
     assert progress.global_step == 2  # 8 videos, batch 2 per rank, 2 ranks
+
+
+def test_sign_z2gpt_trains_on_extracted_features(
+    trained_runs, tiny_synth_corpus, tiny_lm, tiny_run_config, tmp_path
+):
+    stage1, _ = trained_runs
+    init = str(stage1 / "checkpoints" / "best.safetensors")
+    for split in ("train", "dev"):
+        assert main(["extract", "--checkpoint", init, "--split", split, "--out",
+                     str(tmp_path / "z")]) == 0  # fmt: skip
+    index = json.loads((tmp_path / "z" / "train.json").read_text())
+    assert len(index["videos"]) == 8 and index["dim"] == 32
+    runs = tmp_path / "runs"
+    cfg = tiny_run_config(tmp_path / "z.yaml", "translate", tiny_synth_corpus, runs, lm=tiny_lm)
+    args = ["train", "-c", str(cfg), f"features={tmp_path / 'z'}", "model.freeze_visual=true",
+            "train.epochs=1"]  # fmt: skip
+    assert main(args) == 0
+    trained = load_trained(_only_run(runs, "tiny-translate") / "checkpoints" / "best.safetensors")
+    trainable = {n for n, p in trained.model.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith("decoder.") for n in trainable)
+    assert "decoder.sign_proj.linear.weight" in trainable
+    with pytest.raises(SystemExit):
+        main(["extract", "--checkpoint", init])  # --split and --out are required

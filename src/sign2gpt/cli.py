@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "info": "info",
     "pretrain": "pretrain",
     "train": "train",
+    "extract": "extract",
     "evaluate": "evaluate",
     "translate": "translate",
     "localize": "localize",

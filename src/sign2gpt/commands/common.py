@@ -30,6 +30,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def stage_main(args: argparse.Namespace, stage: str, extra: list[str]) -> int:
     """Shared body of `pretrain` and `train`: load or resume a run and train it."""
+    import shutil
+
     from sign2gpt.errors import ConfigError
     from sign2gpt.train.run import resume_run, start_run, summary_line, train_stage
     from sign2gpt.train.run_config import load_run_config
@@ -49,7 +51,12 @@ def stage_main(args: argparse.Namespace, stage: str, extra: list[str]) -> int:
             )
         run = start_run(cfg)
     print(f"run folder: {run.root}")
-    progress = train_stage(cfg, run, resume=bool(args.resume), skip_bad=args.skip_bad)
+    try:
+        progress = train_stage(cfg, run, resume=bool(args.resume), skip_bad=args.skip_bad)
+    except Exception:
+        if not args.resume and not run.checkpoint("last").exists():
+            shutil.rmtree(run.root, ignore_errors=True)  # nothing trained: leave no folder
+        raise
     metric = "gloss_f1" if stage == "pretrain" else "bleu4"
     print(summary_line(progress, metric))
     print(f"best checkpoint: {run.checkpoint('best')}")

@@ -57,7 +57,13 @@ def enable_activation_checkpointing(model: nn.Module) -> int:
     return count
 
 
-def compile_model(model: nn.Module, *, dynamic: bool | None = True, mode: str | None = None) -> int:
+def compile_model(
+    model: nn.Module,
+    *,
+    dynamic: bool | None = True,
+    mode: str | None = None,
+    backend: str = "inductor",
+) -> int:
     """`torch.compile` every transformer block in place (parameter names unchanged).
 
     Blocks rather than the whole model: the data-dependent parts (real-frame selection,
@@ -69,10 +75,11 @@ def compile_model(model: nn.Module, *, dynamic: bool | None = True, mode: str | 
         model: a `Sign2GPT` or any module containing the blocks in `BLOCK_TYPES`.
         dynamic: passed to `torch.compile` (None = let it decide after a recompile).
         mode: `torch.compile` mode, e.g. "max-autotune" on a GPU; None = default.
+        backend: `torch.compile` backend ("eager" traces without generating code: tests).
     Returns:
         the number of blocks compiled.
     """
     blocks = list(transformer_blocks(model))
     for block in blocks:
-        block.compile(dynamic=dynamic, mode=mode)
+        block.compile(dynamic=dynamic, mode=mode, backend=backend)
     return len(blocks)

@@ -226,6 +226,16 @@ class Trainer:
         self.fabric.log_dict({"time/epoch_s": time.perf_counter() - started}, step=p.global_step)
 
     def _step(self, batch: Any) -> tuple[float, dict[str, float]]:
+        try:
+            return self._optimise(batch)
+        except torch.cuda.OutOfMemoryError:
+            raise TrainingError(
+                "the GPU ran out of memory. Lower data.batch_size, model.spatial.chunk_size "
+                "or data.max_frames, or set train.activation_checkpointing=true; the last good "
+                f"checkpoint is {self.run.checkpoint('last')}"
+            ) from None
+
+    def _optimise(self, batch: Any) -> tuple[float, dict[str, float]]:
         loss, logs = self.model(batch)
         if not torch.isfinite(loss.detach()).all():
             raise TrainingError(

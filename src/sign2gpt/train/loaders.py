@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch.utils.data import DataLoader
@@ -12,7 +12,11 @@ from sign2gpt.train.engine import EpochData
 
 
 def training_epochs(
-    dataset: VideoDataset, seed: int, rank: int = 0, world_size: int = 1
+    dataset: VideoDataset,
+    seed: int,
+    rank: int = 0,
+    world_size: int = 1,
+    collate: Callable = collate_samples,
 ) -> EpochData:
     """Batches of each epoch, reproducible from (seed, epoch), startable at any batch."""
     cfg = dataset.cfg
@@ -32,7 +36,7 @@ def training_epochs(
         loader = DataLoader(
             dataset,
             batch_sampler=list(sampler)[start:],
-            collate_fn=collate_samples,
+            collate_fn=collate,
             num_workers=cfg.num_workers,
             pin_memory=torch.cuda.is_available(),
             # Own generator: building a loader must not draw from the global RNG (resume).
@@ -46,7 +50,12 @@ def training_epochs(
 class EvaluationBatches:
     """Re-iterable fixed-order batches of a split (length-sorted, so little padding)."""
 
-    def __init__(self, dataset: VideoDataset, batch_size: int | None = None):
+    def __init__(
+        self,
+        dataset: VideoDataset,
+        batch_size: int | None = None,
+        collate: Callable = collate_samples,
+    ):
         cfg = dataset.cfg
         sampler = LengthGroupedBatchSampler(
             dataset.lengths, batch_size or cfg.batch_size, shuffle=False
@@ -54,7 +63,7 @@ class EvaluationBatches:
         self.loader = DataLoader(
             dataset,
             batch_sampler=sampler,
-            collate_fn=collate_samples,
+            collate_fn=collate,
             num_workers=cfg.num_workers,
             persistent_workers=cfg.num_workers > 0,
         )

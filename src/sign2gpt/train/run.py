@@ -9,10 +9,12 @@ from lightning.fabric.loggers import CSVLogger, TensorBoardLogger
 
 from sign2gpt.checkpoint import load_checkpoint
 from sign2gpt.config import dump_yaml, to_dict
-from sign2gpt.data import build_dataset
+from sign2gpt.data import build_dataset, collate_samples
 from sign2gpt.errors import CheckpointError
+from sign2gpt.models.tokenizer import check_tokenizer_coverage
 from sign2gpt.train.builders import build_model, load_tokenizer, prepare_glosses, transforms
 from sign2gpt.train.engine import Progress, Trainer, make_fabric
+from sign2gpt.train.features import FeatureDataset, collate_features
 from sign2gpt.train.loaders import EvaluationBatches, training_epochs
 from sign2gpt.train.pretrain_stage import PretrainModule, PretrainTask
 from sign2gpt.train.run_config import RunConfig, load_run_config
@@ -52,9 +54,15 @@ def train_stage(cfg: RunConfig, run: RunDir, *, resume: bool = False, skip_bad: 
 
 def _train_process(fabric, cfg: RunConfig, run: RunDir, resume: bool, skip_bad: bool) -> Progress:
     fabric.seed_everything(cfg.train.seed)
-    train_set = build_dataset(cfg.data, cfg.data.train_split, skip_bad=skip_bad)
-    dev_set = build_dataset(cfg.data, cfg.data.dev_split, skip_bad=skip_bad)
-    dev = EvaluationBatches(dev_set)
+    if cfg.features:  # Sign(Z)2GPT: frozen stage-1 features instead of videos
+        train_set = FeatureDataset(cfg.data, cfg.features, cfg.data.train_split)
+        dev_set = FeatureDataset(cfg.data, cfg.features, cfg.data.dev_split)
+        collate = collate_features
+    else:
+        train_set = build_dataset(cfg.data, cfg.data.train_split, skip_bad=skip_bad)
+        dev_set = build_dataset(cfg.data, cfg.data.dev_split, skip_bad=skip_bad)
+        collate = collate_samples
+    dev = EvaluationBatches(dev_set, collate=collate)
     meta = {"config": to_dict(cfg), "stage": cfg.stage}
     if cfg.stage == "pretrain":
         with fabric.rank_zero_first():  # rank 0 builds the pseudo-glosses, the others read them
@@ -65,6 +73,8 @@ def _train_process(fabric, cfg: RunConfig, run: RunDir, resume: bool, skip_bad: 
         task = PretrainTask(module, dev, cfg.text.gloss_threshold)
     else:
         tokenizer = load_tokenizer(cfg)
+        corpus_file = train_set.records[0].where.rsplit(":", 1)[0]
+        check_tokenizer_coverage(tokenizer, [r.text for r in train_set.records], corpus_file)
         model = build_model(cfg)
         module = TranslateModule(model, transforms(cfg), tokenizer, cfg.train.label_smoothing)
         task = TranslateTask(
@@ -77,7 +87,7 @@ def _train_process(fabric, cfg: RunConfig, run: RunDir, resume: bool, skip_bad: 
             max_new_tokens=cfg.train.max_new_tokens,
         )
     data = training_epochs(
-        train_set, cfg.train.seed, rank=fabric.global_rank, world_size=fabric.world_size
+        train_set, cfg.train.seed, fabric.global_rank, fabric.world_size, collate
     )
     trainer = Trainer(cfg.train, run, task, data, fabric, meta=meta)
     if resume:

@@ -49,6 +49,12 @@ class RunConfig:
     text: TextConfig = field(default_factory=TextConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
+    def __post_init__(self) -> None:
+        if self.features and (self.stage != "translate" or not self.model.freeze_visual):
+            raise ConfigError(
+                "features (Sign(Z)2GPT) needs model.stage: translate and model.freeze_visual: true"
+            )
+
     @property
     def stage(self) -> str:
         return self.model.stage

@@ -13,6 +13,7 @@ from sign2gpt.metrics import translation_scores
 from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.models.tokenizer import TextTokenizer
 from sign2gpt.train.checkpointing import StageCheckpoints
+from sign2gpt.train.features import FeatureBatch
 
 IGNORE = -100
 
@@ -39,9 +40,11 @@ class TranslateModule(nn.Module):
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def sign_features(self, batch: VideoBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sign features (B, T', D) and mask of a batch of videos."""
+    def sign_features(self, batch: VideoBatch | FeatureBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sign features (B, T', D) and mask of a batch of videos (or of extracted features)."""
         batch = batch.to(self.device)
+        if isinstance(batch, FeatureBatch):
+            return batch.features, batch.mask
         video = self.transforms[0 if self.training else 1](
             batch.frames, batch.mask
         )  # (B, T, 3, S, S)

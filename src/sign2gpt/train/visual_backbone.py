@@ -45,17 +45,22 @@ def pose_frames(data: DataConfig, split: str) -> tuple[torch.Tensor, torch.Tenso
     index_path, rows_path = folder / f"{split}.json", folder / f"{split}.npy"
     if not index_path.is_file() or not rows_path.is_file():
         raise DataError(folder, f"no keypoints for split {split!r} (not a SynthSign corpus?)")
-    index = json.loads(index_path.read_text(encoding="utf-8"))
-    keypoints = np.load(rows_path, allow_pickle=False)  # (all frames, J, 2)
+    try:
+        index = json.loads(index_path.read_text(encoding="utf-8"))["videos"]
+        keypoints = np.load(rows_path, allow_pickle=False)  # (all frames, J, 2)
+        params = json.loads((Path(data.root) / "synthsign.json").read_text(encoding="utf-8"))
+        size = float(params["config"]["image_size"])  # keypoints are in written-frame pixels
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(folder, f"unreadable SynthSign keypoints ({exc})") from None
     dataset = build_dataset(data, split, augment=False, progress=False)
     frames, targets = [], []
     for i, record in enumerate(dataset.records):
-        first, count = index["videos"][record.id]
+        if record.id not in index:
+            raise DataError(index_path, f"has no keypoints for video {record.id!r}")
+        first, count = index[record.id]
         picked = select_frame_indices(count, data.frame_stride, data.max_frames)
         frames.append(dataset[i].frames)
         targets.append(torch.from_numpy(keypoints[first + picked]))
-    generator = json.loads((Path(data.root) / "synthsign.json").read_text(encoding="utf-8"))
-    size = float(generator["config"]["image_size"])  # keypoints are in written-frame pixels
     return torch.cat(frames), torch.cat(targets) / size
 
 

@@ -205,18 +205,12 @@ class SignDecoder(nn.Module, ABC):
             cache.reorder(index)
 
         with self.merged_adapters():
-            return self._search(step, reorder, batch, num_beams, max_new_tokens, length_penalty,
-                                min_new_tokens, device)  # fmt: skip
-
-    def _search(self, step, reorder, batch, num_beams, max_new_tokens, length_penalty,
-                min_new_tokens, device) -> list[list[int]]:  # fmt: skip
-        cfg = self.cfg
-        if num_beams == 1:
-            return greedy_search(
-                step, reorder, batch, cfg.bos_id, cfg.eos_id, max_new_tokens, device,
-                min_new_tokens,
+            if num_beams == 1:
+                return greedy_search(
+                    step, reorder, batch, cfg.bos_id, cfg.eos_id, max_new_tokens, device,
+                    min_new_tokens,
+                )  # fmt: skip
+            return beam_search(
+                step, reorder, batch, num_beams, cfg.bos_id, cfg.eos_id, max_new_tokens,
+                device, length_penalty, min_new_tokens,
             )  # fmt: skip
-        return beam_search(
-            step, reorder, batch, num_beams, cfg.bos_id, cfg.eos_id, max_new_tokens,
-            device, length_penalty, min_new_tokens,
-        )  # fmt: skip
