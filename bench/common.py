@@ -79,6 +79,28 @@ def time_call(fn: Callable[[], Any], device: str, *, warmup: int = 1, repeat: in
     return statistics.median(times)
 
 
+def compare(
+    runs: dict[str, Callable[[], Any]], device: str, *, repeat: int = 3
+) -> dict[str, float]:
+    """Best wall time (s) of each run, timed alternately after one warm-up each.
+
+    Why alternate and take the best: on a shared machine the load changes over a run;
+    interleaving exposes every implementation to the same conditions, and the minimum is
+    the least disturbed measurement.
+    """
+    for run in runs.values():
+        run()
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(repeat):
+        for name, run in runs.items():
+            synchronize(device)
+            start = time.perf_counter()
+            run()
+            synchronize(device)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
 def markdown_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     """A GitHub markdown table of `rows` (dicts) restricted to `columns`."""
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

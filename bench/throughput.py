@@ -20,7 +20,12 @@ import torch
 import torch.nn.functional as F
 
 from common import (
-    machine_info, markdown_table, peak_memory_gib, save_results, synchronize, time_call,
+    machine_info,
+    markdown_table,
+    peak_memory_gib,
+    save_results,
+    synchronize,
+    time_call,
 )  # fmt: skip
 from sign2gpt.models.config import PRESETS, ModelConfig
 from sign2gpt.models.performance import compile_model, enable_activation_checkpointing
@@ -120,6 +125,13 @@ def peak_flops(device: str) -> tuple[float, str]:
     return cpu_matmul_peak(), "measured fp32 2048^3 matmul on this CPU"
 
 
+def mixed_precision(device: str) -> contextlib.AbstractContextManager:
+    """bf16 autocast on a GPU (the paper trains in bf16); plain fp32 on CPU."""
+    if device.startswith("cuda"):
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 def make_batch(cfg: ModelConfig, batch: int, frames: int, device: str):
     crop = cfg_crop(cfg)
     video = torch.randn(batch, frames, 3, crop, crop, device=device)
@@ -132,11 +144,7 @@ def train_step_fn(model: Sign2GPT, cfg: ModelConfig, batch: int, frames: int, de
     video, mask, ids = make_batch(cfg, batch, frames, device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=1e-4, fused=device.startswith("cuda"))
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16)
-        if device.startswith("cuda")
-        else contextlib.nullcontext()
-    )
+    autocast = mixed_precision(device)
 
     def step():
         with autocast:
@@ -153,11 +161,7 @@ def translate_seconds(model: Sign2GPT, cfg: ModelConfig, videos: int, batch: int
                       frames: int, device: str) -> float:  # fmt: skip
     """Seconds to translate `videos` videos (beam 4, up to 64 tokens), batch by batch."""
     model.eval()
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16)
-        if device.startswith("cuda")
-        else contextlib.nullcontext()
-    )
+    autocast = mixed_precision(device)
     video, mask, _ = make_batch(cfg, batch, frames, device)
     synchronize(device)
     start = time.perf_counter()

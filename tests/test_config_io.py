@@ -102,3 +102,18 @@ def test_cli_help_lists_commands(capsys):
         main(["--help"])
     assert info.value.code == 0
     assert "sign2gpt" in capsys.readouterr().out
+
+
+def test_base_configs_merge_and_cycles_are_errors(tmp_path: Path):
+    from sign2gpt.config import load_config
+
+    (tmp_path / "base.yaml").write_text("model: {a: 1, b: {c: 2, d: 3}}\nname: x\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "v.yaml").write_text("base: ../base.yaml\nmodel: {b: {d: 4}}\n")
+    assert load_config(tmp_path / "sub" / "v.yaml") == {
+        "model": {"a": 1, "b": {"c": 2, "d": 4}},
+        "name": "x",
+    }
+    (tmp_path / "loop.yaml").write_text("base: loop.yaml\n")
+    with pytest.raises(ConfigError, match="cycle"):
+        load_config(tmp_path / "loop.yaml")

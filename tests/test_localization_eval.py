@@ -88,7 +88,10 @@ def test_score_localization_micro_sums_videos_and_checks_ids():
     alignment = {"regen": {"REGEN"}}
     timings = {
         "a": [{"gloss": "REGEN", "start": 0, "end": 24}],
-        "b": [{"gloss": "REGEN", "start": 0, "end": 24}, {"gloss": "REGEN", "start": 50, "end": 74}],
+        "b": [
+            {"gloss": "REGEN", "start": 0, "end": 24},
+            {"gloss": "REGEN", "start": 50, "end": 74},
+        ],
     }
     predicted = {"a": [{"gloss": "regen", "start": 0.2, "end": 0.5}], "b": []}
     total = score_localization(predicted, timings, alignment, FPS)

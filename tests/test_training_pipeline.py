@@ -4,7 +4,6 @@ localize; a run killed mid-epoch resumes to the same weights; DDP on 2 CPU proce
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -98,33 +97,24 @@ def test_evaluate_translate_and_localize(trained_runs, tiny_synth_corpus, tmp_pa
     assert len(hyps) == 8
 
     frames = tiny_synth_corpus / "features" / "fullFrame-210x260px" / "test"
+    sources = sorted(frames.iterdir())
     videos = tmp_path / "videos"
     videos.mkdir()
-    for name in sorted(os.listdir(frames))[:2]:
-        (videos / name).symlink_to(frames / name)
+    for i in range(99):  # a folder of 100 videos, one of them bad
+        (videos / f"clip{i:03d}").symlink_to(sources[i % len(sources)])
     (videos / "broken").mkdir()
     (videos / "broken" / "images0001.png").write_bytes(b"not a png")
-    code = main(
-        [
-            "translate",
-            "--checkpoint",
-            best,
-            str(videos),
-            "--json",
-            "--beams",
-            "2",
-            "--max-new-tokens",
-            "4",
-        ]
-    )
+    (videos / "broken" / "images0002.png").write_bytes(b"")
+    code = main(["translate", "--checkpoint", best, str(videos), "--json", "--beams", "2",
+                 "--max-new-tokens", "3"])  # fmt: skip
     out = capsys.readouterr()
     lines = [json.loads(line) for line in out.out.strip().splitlines()]
-    assert code == 1 and len(lines) == 2, "the two good videos are translated, the bad reported"
-    assert "broken" in out.err and "1 failed" in out.err
+    assert code == 1 and len(lines) == 99, "the 99 good videos are translated, the bad reported"
+    assert "broken" in out.err and "99 translated, 1 failed" in out.err
     assert all("pseudo_glosses" in line and "seconds" in line for line in lines)
 
     figure = tmp_path / "loc.png"
-    video = frames / sorted(os.listdir(frames))[0]
+    video = sources[0]
     assert main(["localize", "--checkpoint", best, str(video), "--out", str(figure)]) == 0
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

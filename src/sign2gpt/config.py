@@ -39,6 +39,22 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def load_config(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a YAML config; a top-level `base: other.yaml` (relative to this file) is read first
+    and this file's keys are merged over it, so a variant states only what differs."""
+    path = Path(path)
+    data = load_yaml(path)
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: base must be a file name, got {base!r}")
+    base_path = (path.parent / base).resolve()
+    if base_path in _seen:
+        raise ConfigError(f"{path}: base files form a cycle through {base_path}")
+    return merge(load_config(base_path, (*_seen, path.resolve())), data)
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Return a copy of `data` with `a.b.c=value` overrides applied (values parsed as YAML)."""
     result = _deep_copy(data)

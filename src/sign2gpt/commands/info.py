@@ -28,10 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from sign2gpt.config import load_yaml
+    from sign2gpt.config import load_config
     from sign2gpt.models import Sign2GPT, model_config_from_dict
 
-    data = load_yaml(args.config)
+    data = load_config(args.config)
     cfg = model_config_from_dict(data.get("model"), where=f"{args.config}:model")
     with torch.device("meta"):
         model = Sign2GPT(cfg, num_glosses=args.num_glosses)

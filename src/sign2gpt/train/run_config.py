@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sign2gpt.config import apply_overrides, from_dict, load_yaml, to_dict
+from sign2gpt.config import apply_overrides, from_dict, load_config, to_dict
 from sign2gpt.data.config import DataConfig
 from sign2gpt.errors import ConfigError
 from sign2gpt.models.config import ModelConfig, model_config_from_dict
@@ -72,5 +72,5 @@ def run_config_from_dict(data: dict[str, Any], where: str = "config") -> RunConf
 
 def load_run_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
     """Read a YAML config and apply `key.sub=value` overrides."""
-    data = apply_overrides(load_yaml(path), overrides or [])
+    data = apply_overrides(load_config(path), overrides or [])
     return run_config_from_dict(data, where=str(path))

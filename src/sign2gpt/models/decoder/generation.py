@@ -73,6 +73,7 @@ def beam_search(
     done_ids = torch.full((batch_size, beams, max_new_tokens), eos_id, device=device)
     fallback = torch.full((batch_size, max_new_tokens), eos_id, device=device)
     rank = torch.arange(width, device=device)
+    any_done = False  # whether any hypothesis has finished yet
     for length in range(1, max_new_tokens + 1):
         log_probs = step(tokens)  # (A * K, V)
         _forbid_eos(log_probs, eos_id, length, min_new_tokens)
@@ -85,13 +86,18 @@ def beam_search(
 
         # EOS among the best K ends a hypothesis (-inf: an unused start beam, not one).
         ends = is_eos[:, :beams] & top_scores[:, :beams].isfinite()
-        new_scores = torch.where(ends, top_scores[:, :beams] / length**length_penalty, -torch.inf)
-        new_ids = F.pad(history[rows[:, :beams]], (0, max_new_tokens - length + 1), value=eos_id)
-        merged_scores = torch.cat((done_scores[alive], new_scores), dim=1)  # (A, 2K)
-        merged_ids = torch.cat((done_ids[alive], new_ids), dim=1)  # (A, 2K, M)
-        best = merged_scores.sort(dim=1, descending=True, stable=True).indices[:, :beams]
-        done_scores[alive] = merged_scores.gather(1, best)
-        done_ids[alive] = merged_ids.gather(1, best[..., None].expand(-1, -1, max_new_tokens))
+        if bool(ends.any()):  # rare: skip the bookkeeping on most steps
+            any_done = True
+            new_scores = top_scores[:, :beams] / length**length_penalty
+            new_scores = new_scores.masked_fill(~ends, -torch.inf)
+            new_ids = F.pad(
+                history[rows[:, :beams]], (0, max_new_tokens - length + 1), value=eos_id
+            )
+            merged_scores = torch.cat((done_scores[alive], new_scores), dim=1)  # (A, 2K)
+            merged_ids = torch.cat((done_ids[alive], new_ids), dim=1)  # (A, 2K, M)
+            best = merged_scores.sort(dim=1, descending=True, stable=True).indices[:, :beams]
+            done_scores[alive] = merged_scores.gather(1, best)
+            done_ids[alive] = merged_ids.gather(1, best[..., None].expand(-1, -1, max_new_tokens))
 
         # The best K candidates that do not end go on (at most K of the 2K can be EOS).
         keep = rank.masked_fill(is_eos, width).argsort(dim=1)[:, :beams]  # (A, K)
@@ -100,13 +106,15 @@ def beam_search(
         tokens = top_token.gather(1, keep).view(-1, 1)
         history = torch.cat((history[source.view(-1)], tokens), dim=1)  # (A * K, length)
 
-        worst_done = done_scores[alive, -1]
-        finished = worst_done.isfinite() & (worst_done >= scores[:, 0] / length**length_penalty)
+        finished = torch.zeros(num_alive, dtype=torch.bool, device=device)
+        if any_done:
+            worst_done = done_scores[alive, -1]
+            finished = worst_done.isfinite() & (worst_done >= scores[:, 0] / length**length_penalty)
         if length == max_new_tokens or bool(finished.all()):
             running = ~finished
             fallback[alive[running], :length] = history.view(num_alive, beams, -1)[running, 0]
             break
-        if bool(finished.any()):
+        if any_done and bool(finished.any()):
             still = (~finished).nonzero().squeeze(1)
             alive, scores, source = alive[still], scores[still], source[still]
             rows_kept = (still[:, None] * beams + torch.arange(beams, device=device)).view(-1)

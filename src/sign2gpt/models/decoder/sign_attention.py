@@ -67,6 +67,8 @@ class SignCrossAttention(nn.Module):
         self.lora_k = LoRA(d_model, kv_dim, lora)
         self.lora_v = LoRA(d_model, kv_dim, lora)
         self.gate = nn.Parameter(torch.zeros(num_heads))
+        # The clamped gate (1, H, 1, 1), precomputed while adapters are merged (inference).
+        self.frozen_gate: torch.Tensor | None = None
 
     def memory(
         self,
@@ -95,5 +97,7 @@ class SignCrossAttention(nn.Module):
             query, memory.keys, memory.values, attn_mask=memory.mask,
             enable_gqa=memory.keys.size(1) != query.size(1),
         )  # fmt: skip
-        gate = clamp_straight_through(self.gate, 0.0, 1.0)
-        return out * gate.to(out.dtype)[None, :, None, None]
+        gate = self.frozen_gate
+        if gate is None:
+            gate = clamp_straight_through(self.gate, 0.0, 1.0).to(out.dtype)[None, :, None, None]
+        return out * gate.to(out.dtype)

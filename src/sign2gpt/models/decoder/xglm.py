@@ -29,9 +29,10 @@ POSITION_OFFSET = 2
 class XGLMAttention(nn.Module):
     """Self-attention with LoRA on q/k/v/out and the gated sign cross-attention inside.
 
-    q, k, v (and the cross-attention query, which shares the frozen q projection) come from
-    one stacked matmul plus one stacked LoRA; during generation `merge_adapters` folds the
-    LoRAs into one (4d, d) weight so each step runs a single projection matmul.
+    q, k, v and the cross-attention query (which shares the frozen q projection) come from
+    one stacked matmul plus one stacked LoRA. During generation `merge_adapters` folds the
+    LoRAs into one (3d, d) weight, and the cross-attention query becomes q plus a rank-2r
+    correction (its LoRA' minus q's LoRA), so no second d x d weight is streamed per step.
     """
 
     def __init__(self, cfg: DecoderConfig, layer: int):
@@ -45,37 +46,42 @@ class XGLMAttention(nn.Module):
         self.v_proj = LoRALinear(d, d, cfg.lora)
         self.out_proj = LoRALinear(d, d, cfg.lora)
         self.sign = SignCrossAttention(d, d, d, cfg.num_heads, cfg.lora)
-        # (qkv + cross-query weight, bias, out weight) while `merge_adapters` is active.
-        self.merged: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        # While `merge_adapters` is active: qkv weight, qkv bias, out weight, and the
+        # cross-query correction factors (2r, d), (d, 2r).
+        self.merged: tuple[torch.Tensor, ...] | None = None
 
-    def projections(self, hidden: torch.Tensor, with_sign: bool) -> torch.Tensor:
-        """(B, L, d) -> q, k, v (and the cross-attention query if `with_sign`): (B, L, 3d or 4d)."""
-        width = (4 if with_sign else 3) * hidden.size(-1)
+    def projections(
+        self, hidden: torch.Tensor, with_sign: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(B, L, d) -> q, k, v stacked (B, L, 3d) and the cross-attention query (B, L, d)."""
+        d = hidden.size(-1)
         if self.merged is not None:
-            weight, bias, _ = self.merged
-            return F.linear(hidden, weight[:width], bias[:width])
+            weight, bias, _, down, up = self.merged
+            qkv = F.linear(hidden, weight, bias)
+            cross = qkv[..., :d] + (hidden @ down.t()) @ up.t() if with_sign else None
+            return qkv, cross
         linears = (self.q_proj, self.k_proj, self.v_proj)
         base = F.linear(
             hidden, torch.cat([p.weight for p in linears]), torch.cat([p.bias for p in linears])
         )  # (B, L, 3d): frozen q, k, v
         loras = [p.lora for p in linears] + ([self.sign.lora_q] if with_sign else [])
-        delta = stacked_lora(hidden, loras)  # (B, L, width)
-        if not with_sign:
-            return base + delta
-        d = hidden.size(-1)
-        return torch.cat((base, base[..., :d]), dim=-1) + delta
+        delta = stacked_lora(hidden, loras)  # (B, L, 3d or 4d)
+        qkv = base + delta[..., : 3 * d]
+        return qkv, (base[..., :d] + delta[..., 3 * d :]) if with_sign else None
 
     def merge_adapters(self) -> None:
-        """Fold the LoRAs into stacked weights (inference: adapters frozen until `unmerge`)."""
+        """Fold the LoRAs into the frozen weights (inference: adapters fixed until unmerged)."""
         q, k, v = self.q_proj, self.k_proj, self.v_proj
-        weight = torch.cat([
-            merged_weight(q), merged_weight(k), merged_weight(v), merged_weight(q, self.sign.lora_q)
-        ])  # fmt: skip
-        bias = torch.cat([q.bias, k.bias, v.bias, q.bias])
-        self.merged = (weight, bias, merged_weight(self.out_proj))
+        weight = torch.cat([merged_weight(q), merged_weight(k), merged_weight(v)])
+        bias = torch.cat([q.bias, k.bias, v.bias])
+        cross, own = self.sign.lora_q, q.lora
+        down = torch.cat([cross.A, own.A])  # (2r, d)
+        up = torch.cat([cross.B * cross.scale, -own.B * own.scale], dim=1)  # (d, 2r)
+        self.merged = (weight, bias, merged_weight(self.out_proj), down, up)
+        self.sign.frozen_gate = self.sign.gate.clamp(0.0, 1.0)[None, :, None, None]
 
     def unmerge_adapters(self) -> None:
-        self.merged = None
+        self.merged = self.sign.frozen_gate = None
 
     def forward(
         self,
@@ -88,9 +94,9 @@ class XGLMAttention(nn.Module):
 
         `mask` None: plain causal attention (no padding to hide).
         """
-        projected = self.projections(hidden, memory is not None)
-        parts = projected.split(hidden.size(-1), dim=-1)
-        q, k, v, *cross = (split_heads(x, self.num_heads) for x in parts)  # (B, H, L, hd)
+        qkv, cross = self.projections(hidden, memory is not None)
+        parts = qkv.split(hidden.size(-1), dim=-1)
+        q, k, v = (split_heads(x, self.num_heads) for x in parts)  # (B, H, L, hd)
         length = q.size(-2)
         if cache is not None:
             k, v = cache.update(self.layer, k, v)
@@ -102,7 +108,7 @@ class XGLMAttention(nn.Module):
             q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=causal
         )  # (B, H, L, hd)
         if memory is not None:
-            out = out + self.sign(cross[0], memory)
+            out = out + self.sign(split_heads(cross, self.num_heads), memory)
         batch = out.size(0)
         out = out.transpose(1, 2).reshape(batch, length, -1)
         if self.merged is not None:

@@ -1,0 +1,306 @@
+"""SynthSign end to end: what the method achieves and what pseudo-gloss pretraining buys.
+
+From a clean state (BENCHMARK.md section 1, issue 7): generate the corpus, cache the decoded
+frames, train the stand-in LM + tokenizer (training translations only) and the stand-in ViT
+(pose regression), then train and evaluate
+  1. Sign2GPT with PGP: stage 1, then stage 2 started from it (`init`);
+  2. Sign2GPT without PGP: stage 2 from scratch;
+  3. the gloss-to-text reference: the same frozen LM + adapters fed the true gloss sequence
+     (`sign2gpt.train.gloss_to_text`), trained exactly like stage 2;
+  4. copying the most frequent training sentence.
+Each on dev, test and test_unseen_signer (BLEU-1..4, ROUGE-L, beam 4); the stage-1 model's
+pseudo-gloss F1 and its localization P/R/F1 against the true gloss timings at threshold 0.2
+(`sign2gpt.localization_eval` defines the matching); wall time and peak memory per stage.
+Writes bench/results/synthsign-<size>.{json,md}.
+
+    python bench/synthsign.py --size small [--epochs-scale 0.25]   # a quick check
+    python bench/synthsign.py --size full                          # the benchmark (< 60 min)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from common import machine_info, markdown_table, save_results
+from sign2gpt.checkpoint import load_checkpoint
+from sign2gpt.data.readers import read_split
+from sign2gpt.synth.generate import UNSEEN_SPLIT
+from sign2gpt.train.benchmark import StageMeter, prepare_corpus, stage1_report
+from sign2gpt.train.demo import METRICS, cache_frames, frequent_sentence_scores, pick
+from sign2gpt.train.evaluation import evaluate_checkpoint
+from sign2gpt.train.gloss_to_text import evaluate_gloss_to_text, train_gloss_to_text
+from sign2gpt.train.language_model import LMTraining, train_language_model
+from sign2gpt.train.run import start_run, train_stage
+from sign2gpt.train.run_config import RunConfig, load_run_config
+from sign2gpt.train.trained import load_trained
+from sign2gpt.train.visual_backbone import ViTTraining, train_visual_backbone
+
+REPO = Path(__file__).resolve().parents[1]
+SPLITS = ("dev", "test", UNSEEN_SPLIT)
+MODELS = ("with_pgp", "without_pgp", "gloss_to_text", "frequent_sentence")
+STAGE_COLUMNS = ["seconds", "cpu_seconds", "peak_rss_mib", "cuda_peak_mib"]
+LABELS = {
+    "with_pgp": "Sign2GPT with PGP",
+    "without_pgp": "Sign2GPT without PGP",
+    "gloss_to_text": "gloss-to-text reference",
+    "frequent_sentence": "most frequent sentence",
+}
+
+
+@dataclass(frozen=True)
+class Size:
+    """What one benchmark size trains (stage epochs live in its config files)."""
+
+    config_dir: Path
+    lm_epochs: int  # stand-in LM epochs over the training translations
+    vit_epochs: int  # stand-in ViT pose-regression epochs over the training frames
+
+
+SIZES = {
+    # `small` = `make demo`'s settings (sign2gpt.train.demo.DemoSettings).
+    "small": Size(REPO / "configs" / "synth-small", lm_epochs=6, vit_epochs=2),
+    # `full`: sized for 60 minutes on 2 CPU cores (estimate in configs/synth-full/pretrain.yaml).
+    "full": Size(REPO / "configs" / "synth-full", lm_epochs=3, vit_epochs=1),
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="work folder (default runs/bench-synthsign-<size>)"
+    )
+    parser.add_argument(
+        "--epochs-scale",
+        type=float,
+        default=1.0,
+        help="multiply every epoch count (LM, ViT, stages) by this (>= 1 each)",
+    )
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--text-dir",
+        type=Path,
+        default=None,
+        help="Phoenix14T text for --size full (default ../shared/data/phoenix14t-text)",
+    )
+    parser.add_argument(
+        "--reuse-corpus",
+        action="store_true",
+        help="keep an identical corpus and frame cache already in --out",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        help="at most this many sentences per split (0 = all; smoke tests)",
+    )
+    return parser.parse_args()  # fmt: skip
+
+
+def scaled(epochs: int, scale: float) -> int:
+    return max(1, round(epochs * scale))
+
+
+def stage_config(path: Path, overrides: list[str], scale: float) -> RunConfig:
+    """A stage's config with `overrides` and its epochs multiplied by `scale`."""
+    epochs = load_run_config(path, overrides).train.epochs
+    return load_run_config(path, [*overrides, f"train.epochs={scaled(epochs, scale)}"])
+
+
+def evaluate_all(checkpoint: Path, device: str, gloss_to_text: bool = False) -> dict[str, dict]:
+    """Beam-4 scores of a checkpoint on every split (full results, files included)."""
+    evaluate = evaluate_gloss_to_text if gloss_to_text else evaluate_checkpoint
+    return {split: evaluate(checkpoint, split, device=device) for split in SPLITS}
+
+
+def diagnostics(results: dict[str, dict], checkpoint: Path, train_texts: list[str]) -> dict:
+    """Error analysis: does the LM copy training sentences, are the cross-attention gates open."""
+    hypotheses = Path(results["test"]["files"]["hypotheses"]).read_text(encoding="utf-8")
+    hyps = hypotheses.splitlines()
+    known = set(train_texts)
+    gates = [
+        v.clamp(0, 1).mean().item()
+        for k, v in sorted(load_checkpoint(checkpoint).model.items())
+        if k.endswith(".sign.gate")
+    ]
+    return {
+        "test_distinct_hypotheses": len(set(hyps)),
+        "test_hypotheses": len(hyps),
+        "test_copies_of_a_training_sentence": sum(h in known for h in hyps),
+        "test_most_common_hypothesis": Counter(hyps).most_common(1)[0] if hyps else None,
+        "mean_gate_per_layer": [round(g, 3) for g in gates],
+    }
+
+
+def git_commit() -> str:
+    """HEAD's hash, with "+dirty" when the working tree has changes."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                              check=False).stdout.strip()  # fmt: skip
+
+    head = git("rev-parse", "HEAD") or "unknown"
+    return head + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    size = SIZES[args.size]
+    out = (args.out or REPO / "runs" / f"bench-synthsign-{args.size}").resolve()
+    corpus, vit_path, lm_dir = out / "corpus", out / "stand-in-vit.safetensors", out / "lm"
+    meter = StageMeter(args.device)
+    scale = args.epochs_scale
+    with meter("generate corpus"):
+        reused = prepare_corpus(corpus, args.size, args.seed, limit=args.limit,
+                                text_dir=args.text_dir, reuse=args.reuse_corpus)  # fmt: skip
+    cache = out / "cache"
+    if not reused and cache.is_dir():
+        shutil.rmtree(cache)  # ours (inside the work folder); a clean state decodes afresh
+    common = [
+        f"data.root={corpus}",
+        f"data.cache_dir={cache}",
+        f"out_dir={out / 'runs'}",
+        f"model.spatial.pretrained={vit_path}",
+        f"train.seed={args.seed}",
+    ]
+    if args.device == "cuda":
+        common += ["train.accelerator=cuda", "train.precision=bf16-mixed"]
+    stage1_cfg = stage_config(size.config_dir / "pretrain.yaml", common, scale)
+    with meter("cache decoded frames"):
+        cache_frames(stage1_cfg)
+    train_texts = [r.text for r in read_split(stage1_cfg.data, "train").records]
+    with meter("stand-in LM + tokenizer"):
+        decoder = load_run_config(size.config_dir / "translate.yaml", common).model.decoder
+        lm = train_language_model(
+            train_texts, decoder, lm_dir, LMTraining(epochs=scaled(size.lm_epochs, scale))
+        )
+    with meter("stand-in ViT (pose regression)"):
+        train_visual_backbone(stage1_cfg.data, stage1_cfg.model.spatial.vit, vit_path,
+                              ViTTraining(epochs=scaled(size.vit_epochs, scale)))  # fmt: skip
+    with meter("stage 1: pseudo-gloss pretraining"):
+        stage1_run = start_run(stage1_cfg)
+        stage1 = train_stage(stage1_cfg, stage1_run)
+    stage2 = [*common, f"model.decoder.pretrained={lm_dir}",
+              f"model.decoder.vocab_size={lm.vocab_size}"]  # fmt: skip
+    translate_yaml = size.config_dir / "translate.yaml"
+    runs = {"stage1": stage1_run}
+    for key, label, extra in (
+        ("with_pgp", "stage 2 with PGP", [f"init={stage1_run.checkpoint('best')}"]),
+        ("without_pgp", "stage 2 without PGP", ["name=synth-translate-no-pgp"]),
+        ("gloss_to_text", "gloss-to-text reference", ["name=synth-gloss-to-text"]),
+    ):
+        cfg = stage_config(translate_yaml, [*stage2, *extra], scale)
+        with meter(label):
+            runs[key] = start_run(cfg)
+            train = train_gloss_to_text if key == "gloss_to_text" else train_stage
+            train(cfg, runs[key])
+    results: dict[str, Any] = {"size": args.size}
+    details = {}
+    with meter("evaluate (beam 4)"):
+        for key in ("with_pgp", "without_pgp", "gloss_to_text"):
+            best = runs[key].checkpoint("best")
+            full = evaluate_all(best, args.device, gloss_to_text=key == "gloss_to_text")
+            results[key] = {split: pick(full[split]) for split in SPLITS}
+            details[key] = diagnostics(full, best, train_texts)
+        results["frequent_sentence"] = {
+            split: pick(frequent_sentence_scores(
+                train_texts, [r.text for r in read_split(stage1_cfg.data, split).records]))
+            for split in SPLITS
+        }  # fmt: skip
+    with meter("stage 1: pseudo-gloss F1 + localization"):
+        trained1 = load_trained(stage1_run.checkpoint("best"), args.device)
+        report = stage1_report(trained1, list(SPLITS))
+    results["pseudo_gloss_f1"] = {s: round(v["gloss_f1"], 4) for s, v in
+                                  report["pseudo_gloss"].items()}  # fmt: skip
+    test_loc = report["localization"]["test"]
+    results["localization"] = {
+        **{k: round(test_loc[k], 4) for k in ("precision", "recall", "f1")},
+        "split": "test",
+        "by_split": report["localization"],
+        "alignment": report["alignment"],
+    }
+    results["stage1_dev_pseudo_gloss_f1_at_selection"] = round(stage1.best_metric, 4)
+    results["diagnostics"] = details
+    results["targets"] = targets(results)
+    results["stages"] = meter.stages
+    results["total_seconds"] = round(sum(meter.seconds.values()), 1)
+    results["machine"] = machine_info(args.device)
+    results["date"] = time.strftime("%Y-%m-%d")
+    results["commit"] = git_commit()
+    results["settings"] = {
+        "epochs_scale": scale, "seed": args.seed, "limit": args.limit, "device": args.device,
+        "corpus_reused": reused, "lm_epochs": scaled(size.lm_epochs, scale),
+        "vit_epochs": scaled(size.vit_epochs, scale),
+        "stage_epochs": {k: load_run_config(r.config_path).train.epochs for k, r in runs.items()},
+    }  # fmt: skip
+    results["runs"] = {k: str(r.root) for k, r in runs.items()}
+    return results
+
+
+def targets(results: dict[str, Any]) -> dict[str, Any]:
+    """The issue's targets, measured (test BLEU-4)."""
+    b4 = {k: results[k]["test"]["bleu4"] for k in ("with_pgp", "without_pgp", "gloss_to_text")}
+    unseen = results["with_pgp"][UNSEEN_SPLIT]["bleu4"]
+    ratio = b4["with_pgp"] / b4["gloss_to_text"] if b4["gloss_to_text"] else 0.0
+    gap = abs(unseen - b4["with_pgp"]) / b4["with_pgp"] if b4["with_pgp"] else 1.0
+    return {
+        "pgp_over_gloss_to_text_bleu4": {"value": round(ratio, 3), "target": ">= 0.8",
+                                         "met": ratio >= 0.8},
+        "pgp_minus_no_pgp_bleu4": {"value": round(b4["with_pgp"] - b4["without_pgp"], 2),
+                                   "target": "> 0", "met": b4["with_pgp"] > b4["without_pgp"]},
+        "localization_f1": {"value": results["localization"]["f1"], "target": ">= 0.6",
+                            "met": results["localization"]["f1"] >= 0.6},
+        "unseen_signer_relative_gap_bleu4": {"value": round(gap, 3), "target": "<= 0.2",
+                                             "met": gap <= 0.2},
+    }  # fmt: skip
+
+
+def tables(results: dict[str, Any]) -> str:
+    """The markdown body: scores per model and split, stage-1 numbers, targets, stages."""
+    rows = [
+        {"model": LABELS[key], "split": split, **results[key][split]}
+        for key in MODELS
+        for split in SPLITS
+    ]
+    loc = results["localization"]
+    stage1 = [
+        {"split": s, "pseudo-gloss F1": results["pseudo_gloss_f1"][s],
+         "loc. precision": loc["by_split"][s]["precision"],
+         "loc. recall": loc["by_split"][s]["recall"], "loc. F1": loc["by_split"][s]["f1"]}
+        for s in SPLITS
+    ]  # fmt: skip
+    goals = [{"quantity": k, **v} for k, v in results["targets"].items()]
+    stages = [{"stage": k, **v} for k, v in results["stages"].items()]
+    return "\n\n".join((
+        f"SynthSign `{results['size']}`, commit {results['commit']}, {results['date']}; "
+        f"total {results['total_seconds'] / 60:.1f} min.",
+        markdown_table(rows, ["model", "split", *METRICS]),
+        "Stage 1 (best dev checkpoint); localization at threshold 0.2, matching defined in "
+        "`sign2gpt.localization_eval`:",
+        markdown_table(stage1, list(stage1[0])),
+        markdown_table(goals, ["quantity", "value", "target", "met"]),
+        markdown_table(stages, ["stage", *STAGE_COLUMNS]),
+    ))  # fmt: skip
+
+
+def main() -> None:
+    args = parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no GPU is visible to torch")
+    results = run_benchmark(args)
+    suffix = "" if args.device == "cpu" else f"-{args.device}"
+    save_results(f"synthsign-{args.size}{suffix}", results, tables(results),
+                 title=f"SynthSign {args.size}: Sign2GPT end to end")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
