@@ -169,16 +169,17 @@ def main() -> None:
     parser.add_argument("--gen-batch", type=int, default=None)
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs, interleaved")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (--quick: 1)")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    if args.threads or args.quick:  # quick: one thread, steadier on a shared machine
+        torch.set_num_threads(args.threads or 1)
     on_gpu = args.device.startswith("cuda")
     size = args.size or ("full" if on_gpu else "mid")
     shape = SHAPES[size]
     dtype = torch.bfloat16 if on_gpu else torch.float32
     train_batch = args.train_batch or (8 if on_gpu else 2 if args.quick else 8)
     gen_batch = args.gen_batch or (32 if on_gpu else 2 if args.quick else 8)
+    train_length = 32 if args.quick else args.train_length
     new_tokens = 16 if args.quick else args.new_tokens
     repeat = 2 if args.quick else args.repeat
 
@@ -189,12 +190,12 @@ def main() -> None:
     results = {name: {} for name in implementations}
     for mode in ("frozen", "finetune"):
         steps = {
-            name: train_step(model, is_ref, mode, train_batch, args.train_length,
+            name: train_step(model, is_ref, mode, train_batch, train_length,
                              shape.vocab_size, args.device, dtype)
             for name, (model, is_ref) in implementations.items()
         }  # fmt: skip
         for name, seconds in compare(steps, args.device, repeat=repeat).items():
-            results[name][f"train_{mode}_tokens_per_s"] = train_batch * args.train_length / seconds
+            results[name][f"train_{mode}_tokens_per_s"] = train_batch * train_length / seconds
     runs = {
         name: generate_run(model, is_ref, gen_batch, new_tokens, args.device, dtype)
         for name, (model, is_ref) in implementations.items()
@@ -226,7 +227,7 @@ def main() -> None:
         "size": size,
         "shape": vars(shape),
         "dtype": str(dtype),
-        "settings": {"train_batch": train_batch, "train_length": args.train_length,
+        "settings": {"train_batch": train_batch, "train_length": train_length,
                      "gen_batch": gen_batch, "num_beams": 4, "new_tokens": new_tokens,
                      "sign_positions": SIGN_LENGTH, "repeat": repeat, "quick": args.quick},
         "max_logit_difference": max_diff,

@@ -20,6 +20,7 @@ Writes bench/results/synthsign-<size>.{json,md}.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import subprocess
 import time
@@ -63,13 +64,16 @@ class Size:
     config_dir: Path
     lm_epochs: int  # stand-in LM epochs over the training translations
     vit_epochs: int  # stand-in ViT pose-regression epochs over the training frames
+    # Every n-th frame of the training videos for the ViT's pose regression: neighbouring
+    # frames are near-duplicates, so `full` subsamples them to keep this stage to minutes.
+    vit_frame_stride: int
 
 
 SIZES = {
     # `small` = `make demo`'s settings (sign2gpt.train.demo.DemoSettings).
-    "small": Size(REPO / "configs" / "synth-small", lm_epochs=6, vit_epochs=2),
+    "small": Size(REPO / "configs" / "synth-small", lm_epochs=6, vit_epochs=2, vit_frame_stride=2),
     # `full`: sized for 60 minutes on 2 CPU cores (estimate in configs/synth-full/pretrain.yaml).
-    "full": Size(REPO / "configs" / "synth-full", lm_epochs=3, vit_epochs=1),
+    "full": Size(REPO / "configs" / "synth-full", lm_epochs=2, vit_epochs=1, vit_frame_stride=8),
 }
 
 
@@ -184,7 +188,8 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             train_texts, decoder, lm_dir, LMTraining(epochs=scaled(size.lm_epochs, scale))
         )
     with meter("stand-in ViT (pose regression)"):
-        train_visual_backbone(stage1_cfg.data, stage1_cfg.model.spatial.vit, vit_path,
+        pose_data = dataclasses.replace(stage1_cfg.data, frame_stride=size.vit_frame_stride)
+        train_visual_backbone(pose_data, stage1_cfg.model.spatial.vit, vit_path,
                               ViTTraining(epochs=scaled(size.vit_epochs, scale)))  # fmt: skip
     with meter("stage 1: pseudo-gloss pretraining"):
         stage1_run = start_run(stage1_cfg)
@@ -239,7 +244,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     results["settings"] = {
         "epochs_scale": scale, "seed": args.seed, "limit": args.limit, "device": args.device,
         "corpus_reused": reused, "lm_epochs": scaled(size.lm_epochs, scale),
-        "vit_epochs": scaled(size.vit_epochs, scale),
+        "vit_epochs": scaled(size.vit_epochs, scale), "vit_frame_stride": size.vit_frame_stride,
         "stage_epochs": {k: load_run_config(r.config_path).train.epochs for k, r in runs.items()},
     }  # fmt: skip
     results["runs"] = {k: str(r.root) for k, r in runs.items()}

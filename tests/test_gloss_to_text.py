@@ -48,8 +48,10 @@ def write_corpus(root: Path) -> None:
         path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> RunConfig:
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> RunConfig:
+    """Corpus + stand-in LM, built once for the module (the LM takes most of the time)."""
+    tmp_path = tmp_path_factory.mktemp("gloss_to_text")
     torch.manual_seed(0)
     write_corpus(tmp_path / "corpus")
     # As in the benchmark: a stand-in LM (and tokenizer) trained on the translations, frozen.
@@ -91,6 +93,7 @@ def test_reads_the_orth_column_and_maps_unknown_glosses_to_zero(config: RunConfi
 
 
 def test_only_embedding_and_decoder_adapters_train_and_the_loss_falls(config: RunConfig):
+    torch.manual_seed(0)
     train = read_gloss_sentences(config.data.root, "train")
     vocab = GlossVocab.from_sentences(train)
     module = build_gloss_to_text(config, vocab)
@@ -124,8 +127,8 @@ def test_trains_with_the_engine_and_evaluates_from_the_checkpoint(config: RunCon
     result = evaluate_gloss_to_text(best, "dev", num_beams=2, max_new_tokens=8)
     assert result["sentences"] == 3
     assert {"bleu1", "bleu4", "rouge_l"} <= set(result)
-    assert len(Path(result["checkpoint"]).parent.parent.joinpath("eval", "dev.hyp.txt")
-               .read_text(encoding="utf-8").splitlines()) == 3  # fmt: skip
+    hypotheses = Path(result["files"]["hypotheses"]).read_text(encoding="utf-8")
+    assert len(hypotheses.splitlines()) == 3
     module, vocab, _ = load_gloss_to_text(best)
     assert not module.training and len(vocab) == 7
     with pytest.raises(CheckpointError, match="not a gloss-to-text"):

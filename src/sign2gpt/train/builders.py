@@ -11,6 +11,7 @@ import torch
 from sign2gpt.checkpoint import load_checkpoint, load_model_tensors
 from sign2gpt.data import VideoDataset, VideoTransform
 from sign2gpt.errors import CheckpointError
+from sign2gpt.models.performance import compile_model, enable_activation_checkpointing
 from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.models.tokenizer import TextTokenizer, check_compatible
 from sign2gpt.text import (
@@ -82,6 +83,10 @@ def build_model(cfg: RunConfig, glosses: Glosses | None = None) -> Sign2GPT:
     model.load_pretrained()
     if cfg.init:
         load_visual_init(model, cfg.init)
+    if cfg.train.activation_checkpointing:
+        enable_activation_checkpointing(model)
+    if cfg.train.compile:
+        compile_model(model)
     return model
 
 

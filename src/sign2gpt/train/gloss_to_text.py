@@ -271,9 +271,20 @@ def evaluate_gloss_to_text(
         ids, hyps, refs = generate_split(module, batches, num_beams, max_new_tokens)
     scores = translation_scores(hyps, refs, lang=cfg.text.lang)
     out = Path(out) if out else Path(checkpoint).resolve().parent.parent / "eval"
-    write_text(out / f"{split}.hyp.txt", "".join(h + "\n" for h in hyps))
-    write_text(out / f"{split}.ref.txt", "".join(r + "\n" for r in refs))
-    write_text(out / f"{split}.ids.txt", "".join(i + "\n" for i in ids))
-    result = {**scores, "split": split, "sentences": len(ids), "checkpoint": str(checkpoint)}
-    write_json(out / f"{split}.json", result)
+    files = {
+        "hypotheses": out / f"{split}.hyp.txt",
+        "references": out / f"{split}.ref.txt",
+        "ids": out / f"{split}.ids.txt",
+        "scores": out / f"{split}.json",
+    }
+    for key, lines in (("hypotheses", hyps), ("references", refs), ("ids", ids)):
+        write_text(files[key], "".join(line + "\n" for line in lines))
+    result = {
+        **scores,
+        "split": split,
+        "sentences": len(ids),
+        "checkpoint": str(checkpoint),
+        "files": {k: str(v) for k, v in files.items()},
+    }
+    write_json(files["scores"], result)
     return result

@@ -181,16 +181,15 @@ class SignDecoder(nn.Module, ABC):
     ) -> list[list[int]]:
         """Translate a batch of sign features; token ids per sample without BOS/EOS.
 
-        The sign keys/values are computed once per video; each step runs only the new token
-        over the key/value cache, and rows of finished sentences leave the batch.
+        The sign keys/values are computed once per video and shared by its beams; each step
+        runs only the new token over the key/value cache, and finished videos leave the batch.
         `min_new_tokens` forbids EOS before that many tokens (benchmarks use it to force a
         fixed length).
         """
         cfg = self.cfg
         batch, device = sign_features.size(0), sign_features.device
+        # One copy of the sign keys/values per video: the beams share it (see SignCrossAttention).
         memory = self.encode_signs(sign_features, sign_mask)
-        if num_beams > 1:
-            memory = [layer.repeat_interleave(num_beams) for layer in memory]
         cache = KVCache(cfg.num_layers, capacity=1 + max_new_tokens)
 
         def step(tokens: torch.Tensor) -> torch.Tensor:
@@ -200,8 +199,9 @@ class SignDecoder(nn.Module, ABC):
 
         def reorder(index: torch.Tensor) -> None:
             nonlocal memory
-            if index.numel() != memory[0].keys.size(0):  # finished samples left the batch
-                memory = [layer.select(index) for layer in memory]
+            if index.numel() != memory[0].keys.size(0) * num_beams:  # finished videos left
+                videos = index.view(-1, num_beams)[:, 0] // num_beams
+                memory = [layer.select(videos) for layer in memory]
             cache.reorder(index)
 
         with self.merged_adapters():

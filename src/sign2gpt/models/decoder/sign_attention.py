@@ -32,12 +32,6 @@ class SignMemory:
     values: torch.Tensor
     mask: torch.Tensor
 
-    def repeat_interleave(self, repeats: int) -> SignMemory:
-        """Repeat every sample `repeats` times along the batch (one copy per beam)."""
-        return SignMemory(
-            *(t.repeat_interleave(repeats, dim=0) for t in (self.keys, self.values, self.mask))
-        )
-
     def select(self, index: torch.Tensor) -> SignMemory:
         """Keep rows `index` of the batch (generation drops finished samples)."""
         return SignMemory(*(t.index_select(0, index) for t in (self.keys, self.values, self.mask)))
@@ -92,11 +86,24 @@ class SignCrossAttention(nn.Module):
         return split_heads(base_q + self.lora_q(hidden), self.num_heads)
 
     def forward(self, query: torch.Tensor, memory: SignMemory) -> torch.Tensor:
-        """Gated attention output (B, H, L, head_dim), to add to the self-attention heads."""
+        """Gated attention output (N, H, L, head_dim), to add to the self-attention heads.
+
+        `query` may hold G = N / B consecutive rows per memory row (the beams of one video
+        in beam search): they attend as G x L query positions of that row, so the sign
+        keys/values are stored and read once per video, not once per beam.
+        """
+        rows, heads, length, head_dim = query.shape
+        group = rows // memory.keys.size(0)
+        if group > 1:  # (B * G, H, L, hd) -> (B, H, G * L, hd)
+            query = query.view(-1, group, heads, length, head_dim).transpose(1, 2)
+            query = query.reshape(-1, heads, group * length, head_dim)
         out = F.scaled_dot_product_attention(
             query, memory.keys, memory.values, attn_mask=memory.mask,
-            enable_gqa=memory.keys.size(1) != query.size(1),
+            enable_gqa=memory.keys.size(1) != heads,
         )  # fmt: skip
+        if group > 1:
+            out = out.view(-1, heads, group, length, head_dim).transpose(1, 2)
+            out = out.reshape(rows, heads, length, head_dim)
         gate = self.frozen_gate
         if gate is None:
             gate = clamp_straight_through(self.gate, 0.0, 1.0).to(out.dtype)[None, :, None, None]
