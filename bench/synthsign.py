@@ -33,6 +33,7 @@ import torch
 
 from common import machine_info, markdown_table, save_results
 from sign2gpt.checkpoint import load_checkpoint
+from sign2gpt.config import apply_overrides, load_yaml
 from sign2gpt.data.readers import read_split
 from sign2gpt.synth.generate import UNSEEN_SPLIT
 from sign2gpt.train.benchmark import StageMeter, prepare_corpus, stage1_report
@@ -41,7 +42,7 @@ from sign2gpt.train.evaluation import evaluate_checkpoint
 from sign2gpt.train.gloss_to_text import evaluate_gloss_to_text, train_gloss_to_text
 from sign2gpt.train.language_model import LMTraining, train_language_model
 from sign2gpt.train.run import start_run, train_stage
-from sign2gpt.train.run_config import RunConfig, load_run_config
+from sign2gpt.train.run_config import RunConfig, load_run_config, run_config_from_dict
 from sign2gpt.train.trained import load_trained
 from sign2gpt.train.visual_backbone import ViTTraining, train_visual_backbone
 
@@ -115,10 +116,14 @@ def scaled(epochs: int, scale: float) -> int:
     return max(1, round(epochs * scale))
 
 
-def stage_config(path: Path, overrides: list[str], scale: float) -> RunConfig:
-    """A stage's config with `overrides` and its epochs multiplied by `scale`."""
-    epochs = load_run_config(path, overrides).train.epochs
-    return load_run_config(path, [*overrides, f"train.epochs={scaled(epochs, scale)}"])
+def stage_config(
+    yaml: dict[str, Any], where: Path, overrides: list[str], scale: float
+) -> RunConfig:
+    """A stage's config from its YAML (read once at the start: the run must not pick up edits
+    made while it runs), with `overrides` and its epochs multiplied by `scale`."""
+    epochs = run_config_from_dict(apply_overrides(yaml, overrides), str(where)).train.epochs
+    overrides = [*overrides, f"train.epochs={scaled(epochs, scale)}"]
+    return run_config_from_dict(apply_overrides(yaml, overrides), str(where))
 
 
 def evaluate_all(checkpoint: Path, device: str, gloss_to_text: bool = False) -> dict[str, dict]:
@@ -163,6 +168,9 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     corpus, vit_path, lm_dir = out / "corpus", out / "stand-in-vit.safetensors", out / "lm"
     meter = StageMeter(args.device)
     scale = args.epochs_scale
+    pretrain_yaml = size.config_dir / "pretrain.yaml"
+    translate_yaml = size.config_dir / "translate.yaml"
+    yaml = {path: load_yaml(path) for path in (pretrain_yaml, translate_yaml)}
     with meter("generate corpus"):
         reused = prepare_corpus(corpus, args.size, args.seed, limit=args.limit,
                                 text_dir=args.text_dir, reuse=args.reuse_corpus)  # fmt: skip
@@ -178,12 +186,12 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     ]
     if args.device == "cuda":
         common += ["train.accelerator=cuda", "train.precision=bf16-mixed"]
-    stage1_cfg = stage_config(size.config_dir / "pretrain.yaml", common, scale)
+    stage1_cfg = stage_config(yaml[pretrain_yaml], pretrain_yaml, common, scale)
     with meter("cache decoded frames"):
         cache_frames(stage1_cfg)
     train_texts = [r.text for r in read_split(stage1_cfg.data, "train").records]
     with meter("stand-in LM + tokenizer"):
-        decoder = load_run_config(size.config_dir / "translate.yaml", common).model.decoder
+        decoder = stage_config(yaml[translate_yaml], translate_yaml, common, scale).model.decoder
         lm = train_language_model(
             train_texts, decoder, lm_dir, LMTraining(epochs=scaled(size.lm_epochs, scale))
         )
@@ -196,14 +204,13 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         stage1 = train_stage(stage1_cfg, stage1_run)
     stage2 = [*common, f"model.decoder.pretrained={lm_dir}",
               f"model.decoder.vocab_size={lm.vocab_size}"]  # fmt: skip
-    translate_yaml = size.config_dir / "translate.yaml"
     runs = {"stage1": stage1_run}
     for key, label, extra in (
         ("with_pgp", "stage 2 with PGP", [f"init={stage1_run.checkpoint('best')}"]),
         ("without_pgp", "stage 2 without PGP", ["name=synth-translate-no-pgp"]),
         ("gloss_to_text", "gloss-to-text reference", ["name=synth-gloss-to-text"]),
     ):
-        cfg = stage_config(translate_yaml, [*stage2, *extra], scale)
+        cfg = stage_config(yaml[translate_yaml], translate_yaml, [*stage2, *extra], scale)
         with meter(label):
             runs[key] = start_run(cfg)
             train = train_gloss_to_text if key == "gloss_to_text" else train_stage

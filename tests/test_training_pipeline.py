@@ -123,16 +123,16 @@ def _weights(run: Path) -> dict[str, torch.Tensor]:
     return load_checkpoint(run / "checkpoints" / "last.safetensors").model
 
 
-def test_killed_run_resumes_to_the_same_weights(tiny_synth_corpus, tiny_run_config, tmp_path):
+@pytest.mark.parametrize("stage", ["pretrain", "translate"])
+def test_killed_run_resumes_to_the_same_weights(
+    stage, tiny_synth_corpus, tiny_lm, tiny_run_config, tmp_path
+):
     runs = tmp_path / "runs"
+    lm = tiny_lm if stage == "translate" else None
     cfg_path = tiny_run_config(
-        tmp_path / "pre.yaml",
-        "pretrain",
-        tiny_synth_corpus,
-        runs,
-        epochs=3,
-        checkpoint_every_steps=1,
-    )
+        tmp_path / "run.yaml", stage, tiny_synth_corpus, runs, lm=lm, epochs=4,
+        checkpoint_every_steps=1, bleu_every=4,
+    )  # fmt: skip
     reference = start_run(load_run_config(cfg_path, ["name=reference"]))
     train_stage(load_run_config(cfg_path), reference)
 
@@ -159,8 +159,9 @@ def test_killed_run_resumes_to_the_same_weights(tiny_synth_corpus, tiny_run_conf
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     meta = load_checkpoint(last).meta
-    assert 0 < meta["global_step"] < 6, "the kill must land before the run finished"
-    assert main(["pretrain", "--resume", str(victim.root)]) == 0
+    assert 0 < meta["global_step"] < 8, "the kill must land before the run finished"
+    command = "pretrain" if stage == "pretrain" else "train"
+    assert main([command, "--resume", str(victim.root)]) == 0
     resumed, expected = _weights(victim.root), _weights(reference.root)
     assert resumed.keys() == expected.keys()
     for name in expected:

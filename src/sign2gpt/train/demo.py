@@ -37,8 +37,8 @@ class DemoSettings:
     out: Path
     config_dir: Path
     seed: int = 0
-    lm: LMTraining = field(default_factory=lambda: LMTraining(epochs=6))
-    vit: ViTTraining = field(default_factory=lambda: ViTTraining(epochs=2))
+    lm: LMTraining = field(default_factory=lambda: LMTraining(epochs=4))
+    vit: ViTTraining = field(default_factory=lambda: ViTTraining(epochs=1))
     overrides: list[str] = field(default_factory=list)  # applied to both stages
     limit: int = 0  # at most this many sentences per split (0 = all; tests use a few)
 
