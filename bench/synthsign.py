@@ -37,7 +37,13 @@ from sign2gpt.config import apply_overrides, load_yaml
 from sign2gpt.data.readers import read_split
 from sign2gpt.synth.generate import UNSEEN_SPLIT
 from sign2gpt.train.benchmark import StageMeter, prepare_corpus, stage1_report
-from sign2gpt.train.demo import METRICS, cache_frames, frequent_sentence_scores, pick
+from sign2gpt.train.demo import (
+    METRICS,
+    DemoSettings,
+    cache_frames,
+    frequent_sentence_scores,
+    pick,
+)
 from sign2gpt.train.evaluation import evaluate_checkpoint
 from sign2gpt.train.gloss_to_text import evaluate_gloss_to_text, train_gloss_to_text
 from sign2gpt.train.language_model import LMTraining, train_language_model
@@ -70,9 +76,10 @@ class Size:
     vit_frame_stride: int
 
 
+DEMO = DemoSettings(out=REPO / "demo-out", config_dir=REPO / "configs" / "synth-small")
 SIZES = {
-    # `small` = `make demo`'s settings (sign2gpt.train.demo.DemoSettings).
-    "small": Size(REPO / "configs" / "synth-small", lm_epochs=6, vit_epochs=2, vit_frame_stride=2),
+    # `small` = `make demo`'s settings.
+    "small": Size(DEMO.config_dir, DEMO.lm.epochs, DEMO.vit.epochs, vit_frame_stride=2),
     # `full`: sized for 60 minutes on 2 CPU cores (estimate in configs/synth-full/pretrain.yaml).
     "full": Size(REPO / "configs" / "synth-full", lm_epochs=2, vit_epochs=1, vit_frame_stride=8),
 }
