@@ -85,6 +85,7 @@ def plot_localization(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
     probs = class_probs[:, : len(words)].float().cpu()  # (T', K)
     peaks, when = probs.max(0)
@@ -104,15 +105,14 @@ def plot_localization(
         extent=(0, steps * seconds_per_step, len(shown) - 0.5, -0.5),
         interpolation="nearest",
     )
-    if min(grid.shape) >= 2:  # contour needs a 2-D grid
-        ax.contour(
-            (torch.arange(steps) + 0.5).numpy() * seconds_per_step,
-            range(len(shown)),
-            grid,
-            levels=[threshold],
-            colors="white",
-            linewidths=0.8,
-        )
+    for row, k in enumerate(shown):  # outline every stretch above the threshold
+        for span in gloss_spans(probs[:, k : k + 1], [words[k]], seconds_per_step, threshold):
+            ax.add_patch(
+                Rectangle(
+                    (span.start, row - 0.5), span.end - span.start, 1.0,
+                    fill=False, edgecolor="white", linewidth=1.2,
+                )
+            )  # fmt: skip
     ax.set_yticks(range(len(shown)), [words[k] for k in shown])
     ax.set_xlabel("time (s)")
     ax.set_title(title or f"pseudo-gloss class probability (outline: > {threshold})")
