@@ -48,9 +48,38 @@ def evaluate_checkpoint(
         )
     )
     results.sort(key=lambda r: r.id)
-    hyps = [r.text for r in results]
-    refs = [r.reference for r in results]
-    scores = translation_scores(hyps, refs, lang=trained.cfg.text.lang)
+    extra = {
+        "videos": len(results),
+        "num_beams": num_beams,
+        "max_new_tokens": max_new_tokens,
+        "seconds_per_video": sum(r.seconds for r in results) / max(len(results), 1),
+    }
+    return write_evaluation(
+        checkpoint,
+        split,
+        out,
+        ids=[r.id for r in results],
+        hypotheses=[r.text for r in results],
+        references=[r.reference for r in results],
+        lang=trained.cfg.text.lang,
+        extra=extra,
+    )
+
+
+def write_evaluation(
+    checkpoint: str | Path,
+    split: str,
+    out: str | Path | None,
+    *,
+    ids: list[str],
+    hypotheses: list[str],
+    references: list[str],
+    lang: str,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """Score a split's translations and write hypotheses, references, ids and the scores JSON
+    to `out` (default: <run>/eval); returns the scores JSON."""
+    scores = translation_scores(hypotheses, references, lang=lang)
     out = Path(out) if out else Path(checkpoint).resolve().parent.parent / "eval"
     files = {
         "hypotheses": out / f"{split}.hyp.txt",
@@ -58,17 +87,13 @@ def evaluate_checkpoint(
         "ids": out / f"{split}.ids.txt",
         "scores": out / f"{split}.json",
     }
-    write_text(files["hypotheses"], "".join(h + "\n" for h in hyps))
-    write_text(files["references"], "".join(r + "\n" for r in refs))
-    write_text(files["ids"], "".join(r.id + "\n" for r in results))
+    for key, lines in (("hypotheses", hypotheses), ("references", references), ("ids", ids)):
+        write_text(files[key], "".join(line + "\n" for line in lines))
     result = {
         **scores,
         "split": split,
-        "videos": len(results),
         "checkpoint": str(checkpoint),
-        "num_beams": num_beams,
-        "max_new_tokens": max_new_tokens,
-        "seconds_per_video": sum(r.seconds for r in results) / max(len(results), 1),
+        **extra,
         "files": {k: str(v) for k, v in files.items()},
     }
     write_json(files["scores"], result)

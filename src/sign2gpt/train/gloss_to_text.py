@@ -26,14 +26,13 @@ from sign2gpt.config import to_dict
 from sign2gpt.data import LengthGroupedBatchSampler
 from sign2gpt.data.readers.phoenix import corpus_file
 from sign2gpt.errors import CheckpointError, DataError
-from sign2gpt.io import write_json, write_text
-from sign2gpt.metrics import translation_scores
+from sign2gpt.io import write_json
 from sign2gpt.models.config import ModelConfig
 from sign2gpt.models.decoder import build_decoder
 from sign2gpt.models.tokenizer import TextTokenizer
 from sign2gpt.train.builders import load_tokenizer
 from sign2gpt.train.engine import EpochData, Progress, Trainer, make_fabric
-from sign2gpt.train.evaluation import pick_device
+from sign2gpt.train.evaluation import pick_device, write_evaluation
 from sign2gpt.train.run_config import RunConfig, run_config_from_dict
 from sign2gpt.train.run_dir import RunDir
 from sign2gpt.train.translate_stage import TranslateModule, TranslateTask, generate_split
@@ -269,22 +268,13 @@ def evaluate_gloss_to_text(
     batches = evaluation_batches(sentences, vocab, cfg.data.batch_size)
     with torch.no_grad():
         ids, hyps, refs = generate_split(module, batches, num_beams, max_new_tokens)
-    scores = translation_scores(hyps, refs, lang=cfg.text.lang)
-    out = Path(out) if out else Path(checkpoint).resolve().parent.parent / "eval"
-    files = {
-        "hypotheses": out / f"{split}.hyp.txt",
-        "references": out / f"{split}.ref.txt",
-        "ids": out / f"{split}.ids.txt",
-        "scores": out / f"{split}.json",
-    }
-    for key, lines in (("hypotheses", hyps), ("references", refs), ("ids", ids)):
-        write_text(files[key], "".join(line + "\n" for line in lines))
-    result = {
-        **scores,
-        "split": split,
-        "sentences": len(ids),
-        "checkpoint": str(checkpoint),
-        "files": {k: str(v) for k, v in files.items()},
-    }
-    write_json(files["scores"], result)
-    return result
+    return write_evaluation(
+        checkpoint,
+        split,
+        out,
+        ids=ids,
+        hypotheses=hyps,
+        references=refs,
+        lang=cfg.text.lang,
+        extra={"sentences": len(ids)},
+    )
