@@ -36,7 +36,7 @@ from sign2gpt.checkpoint import load_checkpoint
 from sign2gpt.config import apply_overrides, load_yaml
 from sign2gpt.data.readers import read_split
 from sign2gpt.synth.generate import UNSEEN_SPLIT
-from sign2gpt.train.benchmark import StageMeter, prepare_corpus, stage1_report
+from sign2gpt.train.benchmark import StageMeter, stage1_report
 from sign2gpt.train.demo import (
     METRICS,
     DemoSettings,
@@ -49,6 +49,7 @@ from sign2gpt.train.gloss_to_text import evaluate_gloss_to_text, train_gloss_to_
 from sign2gpt.train.language_model import LMTraining, train_language_model
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.run_config import RunConfig, load_run_config, run_config_from_dict
+from sign2gpt.train.synth_corpus import prepare_corpus
 from sign2gpt.train.trained import load_trained
 from sign2gpt.train.visual_backbone import ViTTraining, train_visual_backbone
 

@@ -1,6 +1,5 @@
 """Pieces of the SynthSign benchmark (`bench/synthsign.py`) that other flows can reuse.
 
-- `prepare_corpus`: SynthSign of any size, regenerated or reused when identical;
 - `StageMeter`: wall time and peak memory of each named stage;
 - `stage1_report`: what the stage-1 model does on a split: pseudo-gloss F1 and localization
   P/R/F1 against the generator's true gloss timings (`sign2gpt.localization_eval`).
@@ -29,41 +28,6 @@ from sign2gpt.train.pretrain_stage import PretrainModule, gloss_f1
 from sign2gpt.train.trained import TrainedModel
 
 SYNTH_FPS = 25.0  # SynthSign timings count frames at 25 fps, before the temporal stride
-
-
-def prepare_corpus(
-    folder: Path,
-    size: str,
-    seed: int,
-    *,
-    limit: int = 0,
-    text_dir: Path | None = None,
-    reuse: bool = True,
-    workers: int = 2,
-) -> bool:
-    """Generate SynthSign `size` into `folder`; returns True when an identical one was reused.
-
-    Args:
-        folder: the corpus folder.
-        size: "small" (grammar sentences) or "full" (Phoenix14T text).
-        seed: generator seed.
-        limit: at most this many sentences per split (0 = all).
-        text_dir: Phoenix14T text for `full` (default ../shared/data/phoenix14t-text).
-        reuse: keep a corpus already there with the same size, seed and limit (the generator is
-            deterministic, so it is byte-identical to a new one); False always regenerates.
-        workers: generator processes.
-    """
-    from sign2gpt.synth.generate import SynthConfig, generate_corpus
-
-    cfg = SynthConfig(size=size, seed=seed, limit=limit)
-    meta = folder / "synthsign.json"
-    if reuse and meta.is_file():
-        existing = json.loads(meta.read_text(encoding="utf-8")).get("config", {})
-        if all(existing.get(k) == v for k, v in (("size", size), ("seed", seed), ("limit", limit))):
-            print(f"reusing {folder}")
-            return True
-    generate_corpus(cfg, folder, text_dir=text_dir, workers=workers, force=True)
-    return False
 
 
 def _reset_peak_rss() -> bool:

@@ -8,7 +8,6 @@ frequent training sentence, shows three translations and writes a localization f
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from sign2gpt.train.evaluation import evaluate_checkpoint
 from sign2gpt.train.language_model import LMTraining, train_language_model
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.run_config import RunConfig, load_run_config
+from sign2gpt.train.synth_corpus import prepare_corpus
 from sign2gpt.train.trained import load_trained
 from sign2gpt.train.visual_backbone import ViTTraining, train_visual_backbone
 
@@ -64,7 +64,7 @@ def run_demo(settings: DemoSettings) -> dict[str, Any]:
     corpus, vit_path, lm_dir = out / "synthsign-small", out / "stand-in-vit.safetensors", out / "lm"
     timer = StageTimer()
     with timer("generate SynthSign small"):
-        generate_small_corpus(corpus, settings.seed, settings.limit)
+        prepare_corpus(corpus, "small", settings.seed, limit=settings.limit)
     common = [
         f"data.root={corpus}",
         f"data.cache_dir={out / 'cache'}",
@@ -118,20 +118,6 @@ def run_demo(settings: DemoSettings) -> dict[str, Any]:
     write_json(out / "demo-results.json", results)
     print_report(results)
     return results
-
-
-def generate_small_corpus(folder: Path, seed: int, limit: int) -> None:
-    """SynthSign `small` into `folder`, reused when it already holds the same corpus."""
-    from sign2gpt.synth.generate import SynthConfig, generate_corpus
-
-    cfg = SynthConfig(size="small", seed=seed, limit=limit)
-    meta = folder / "synthsign.json"
-    if meta.is_file():
-        existing = json.loads(meta.read_text(encoding="utf-8")).get("config", {})
-        if existing.get("seed") == seed and existing.get("limit") == limit:
-            print(f"reusing {folder}")
-            return
-    generate_corpus(cfg, folder, workers=2, force=True)
 
 
 def cache_frames(cfg: RunConfig) -> None:

@@ -24,6 +24,8 @@ from sign2gpt.models.decoder import build_decoder
 from sign2gpt.models.tokenizer import TextTokenizer
 from sign2gpt.train.schedule import one_cycle_cosine
 
+IGNORE = -100  # label of padding positions (cross_entropy's ignore_index)
+
 
 @dataclasses.dataclass
 class LMTraining:
@@ -65,7 +67,6 @@ def train_language_model(
         pretrained=None,
     )
     model = build_decoder(cfg)
-    frozen_names = [n for n, _ in model.named_parameters() if not model.is_trainable(n)]
     base = [p for n, p in model.named_parameters() if not model.is_trainable(n)]
     for param in model.parameters():
         param.requires_grad_(False)
@@ -83,9 +84,9 @@ def train_language_model(
         order = torch.randperm(len(encoded), generator=generator).tolist()
         for start in range(0, len(order), settings.batch_size):
             batch = [encoded[i] for i in order[start : start + settings.batch_size]]
-            inputs, labels = lm_batch(batch, cfg)
-            logits = model(inputs, (labels != -100).long())
-            loss = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+            inputs, labels = teacher_forcing_batch(batch, cfg.bos_id, cfg.eos_id, cfg.pad_id)
+            logits = model(inputs, (labels != IGNORE).long())
+            loss = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(base, 1.0)
@@ -94,20 +95,23 @@ def train_language_model(
             bar.update()
             bar.set_postfix(loss=f"{loss.item():.3f}")
     bar.close()
-    state = {n: t for n, t in model.state_dict().items() if n in set(frozen_names)}
+    # The LM only: adapters are added on top of it by every model that loads this folder.
+    state = {n: t for n, t in model.state_dict().items() if not model.is_trainable(n)}
     save_hf_xglm(out_dir, cfg, state)
     tokenizer.save(out_dir)
     return dataclasses.replace(cfg, pretrained=Path(out_dir))
 
 
-def lm_batch(batch: list[list[int]], cfg: DecoderConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs `BOS w1..wn` and labels `w1..wn EOS` (-100 on padding), right-padded."""
-    length = max(len(ids) for ids in batch) + 1
-    inputs = torch.full((len(batch), length), cfg.pad_id, dtype=torch.long)
-    labels = torch.full((len(batch), length), -100, dtype=torch.long)
-    for row, ids in enumerate(batch):
-        inputs[row, : len(ids) + 1] = torch.tensor([cfg.bos_id, *ids])
-        labels[row, : len(ids) + 1] = torch.tensor([*ids, cfg.eos_id])
+def teacher_forcing_batch(
+    encoded: list[list[int]], bos_id: int, eos_id: int, pad_id: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs `BOS w1..wn` and labels `w1..wn EOS` (IGNORE on padding), right-padded (B, L)."""
+    length = max(len(ids) for ids in encoded) + 1
+    inputs = torch.full((len(encoded), length), pad_id, dtype=torch.long)
+    labels = torch.full((len(encoded), length), IGNORE, dtype=torch.long)
+    for row, ids in enumerate(encoded):
+        inputs[row, : len(ids) + 1] = torch.tensor([bos_id, *ids])
+        labels[row, : len(ids) + 1] = torch.tensor([*ids, eos_id])
     return inputs, labels
 
 

@@ -14,8 +14,7 @@ from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.models.tokenizer import TextTokenizer
 from sign2gpt.train.checkpointing import StageCheckpoints
 from sign2gpt.train.features import FeatureBatch
-
-IGNORE = -100
+from sign2gpt.train.language_model import IGNORE, teacher_forcing_batch
 
 
 class TranslateModule(nn.Module):
@@ -61,12 +60,7 @@ class TranslateModule(nn.Module):
         """Inputs `BOS w1..wn` and labels `w1..wn EOS`, right-padded (B, L)."""
         tok = self.tokenizer
         encoded = [tok.encode(t)[: self.max_length] for t in texts]
-        length = max(len(e) for e in encoded) + 1
-        inputs = torch.full((len(texts), length), tok.pad_id, dtype=torch.long)
-        labels = torch.full((len(texts), length), IGNORE, dtype=torch.long)
-        for row, ids in enumerate(encoded):
-            inputs[row, : len(ids) + 1] = torch.tensor([tok.bos_id, *ids])
-            labels[row, : len(ids) + 1] = torch.tensor([*ids, tok.eos_id])
+        inputs, labels = teacher_forcing_batch(encoded, tok.bos_id, tok.eos_id, tok.pad_id)
         attention = (labels != IGNORE).long()
         return inputs.to(self.device), attention.to(self.device), labels.to(self.device)
 
