@@ -153,3 +153,14 @@ def test_drop_path_drops_whole_samples_only_in_training():
     assert set(per_sample.unique().tolist()) == {0.0, 2.0}  # kept samples rescaled by 1 / 0.5
     assert (per_sample.min(1).values == per_sample.max(1).values).all()
     assert torch.equal(drop.eval()(x), x)
+
+
+def test_r_precision_counts_top_n_hits_per_video():
+    from sign2gpt.train.pretrain_stage import r_precision_hits
+
+    targets = torch.tensor([[1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]], dtype=torch.float)
+    scores = torch.tensor([[0.9, 0.1, 0.8, 0.0], [0.1, 0.2, 0.3, 0.0], [0.5, 0.5, 0.5, 0.5]])
+    # video 0: top-2 = {0, 2}, one of 2 targets; video 1: top-1 = {2}, a hit; video 2: no targets
+    assert r_precision_hits(scores, targets) == (1.5, 2)
+    # one shared ranking (a frequency prior) for every video
+    assert r_precision_hits(torch.tensor([4.0, 3.0, 2.0, 1.0]), targets) == (1.0, 2)

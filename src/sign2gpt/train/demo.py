@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sign2gpt.data.cache import index_path, write_cache
+from sign2gpt.data.cache import FrameCache, write_cache
 from sign2gpt.data.readers import read_split
 from sign2gpt.io import write_json
 from sign2gpt.metrics import translation_scores
@@ -121,10 +121,16 @@ def run_demo(settings: DemoSettings) -> dict[str, Any]:
 
 
 def cache_frames(cfg: RunConfig) -> None:
-    """Decode every split's PNGs once into the memory-mapped frame cache."""
+    """Decode every split's PNGs once into the memory-mapped frame cache.
+
+    A cache left by an earlier run is reused only when it holds every video at these settings
+    (an output folder reused with another `data.resize` would otherwise decode PNGs all run).
+    """
     for split in cfg.data.all_splits:
-        if not index_path(cfg.data, split).is_file():
-            write_cache(cfg.data, split, read_split(cfg.data, split).records)
+        records = read_split(cfg.data, split).records
+        cache = FrameCache.open(cfg.data, split, records)
+        if cache is None or any(r.id not in cache for r in records):
+            write_cache(cfg.data, split, records)
 
 
 def frequent_sentence_scores(train_texts: list[str], references: list[str]) -> dict:

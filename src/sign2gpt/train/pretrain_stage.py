@@ -56,11 +56,36 @@ class PretrainModule(nn.Module):
         return loss, {"tau_class": tau_class.item(), "tau_time": tau_time.item()}
 
 
+def r_precision_hits(scores: torch.Tensor, targets: torch.Tensor) -> tuple[float, int]:
+    """Sum over videos of R-precision (share of the n best-scored glosses that are among the
+    video's n targets) and the number of videos with targets.
+
+    A ranking measure that needs no threshold: comparing it with the ranking by training
+    frequency tells whether the model reads the video or only learned which words are common.
+
+    Args:
+        scores: (B, K) pseudo-gloss scores, or (K,) one ranking for every video.
+        targets: (B, K) multi-hot targets.
+    """
+    scores = scores.expand_as(targets)
+    counts = targets.sum(dim=1).long()  # (B,)
+    order = scores.argsort(dim=1, descending=True)
+    ranked = targets.gather(1, order).float()  # (B, K) targets in score order
+    within = torch.arange(targets.size(1), device=targets.device) < counts[:, None]
+    hits = (ranked * within).sum(dim=1)
+    has_targets = counts > 0
+    return (hits[has_targets] / counts[has_targets]).sum().item(), int(has_targets.sum())
+
+
 def gloss_f1(
     module: PretrainModule, batches: Iterable[VideoBatch], threshold: float
 ) -> dict[str, float]:
-    """Micro precision / recall / F1 of pseudo-gloss presence (score > threshold) on a split."""
+    """Micro precision / recall / F1 of pseudo-gloss presence (score > threshold) on a split,
+    plus R-precision of the model's ranking and of the training-frequency ranking."""
     true_pos = predicted = actual = 0.0
+    ranked = prior_ranked = 0.0
+    videos = 0
+    frequency = torch.tensor(module.vocab.counts, dtype=torch.float)  # (K,)
     for batch in batches:
         scores = module.scores(batch).float()
         targets = module.multi_hot(batch.texts).to(scores.device)
@@ -68,10 +93,19 @@ def gloss_f1(
         true_pos += (guess & targets.bool()).sum().item()
         predicted += guess.sum().item()
         actual += targets.sum().item()
+        hits, count = r_precision_hits(scores, targets)
+        ranked, videos = ranked + hits, videos + count
+        prior_ranked += r_precision_hits(frequency.to(scores.device), targets)[0]
     precision = true_pos / predicted if predicted else 0.0
     recall = true_pos / actual if actual else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"gloss_precision": precision, "gloss_recall": recall, "gloss_f1": f1}
+    return {
+        "gloss_precision": precision,
+        "gloss_recall": recall,
+        "gloss_f1": f1,
+        "gloss_r_precision": ranked / videos if videos else 0.0,
+        "frequency_prior_r_precision": prior_ranked / videos if videos else 0.0,
+    }
 
 
 class PretrainTask(StageCheckpoints):
