@@ -118,3 +118,24 @@ def test_full_reads_the_real_phoenix_text(phoenix_text_dir: Path):
     splits, vocabulary, _ = load_sentences(SynthConfig(size="full"), phoenix_text_dir)
     assert {k: len(v) for k, v in splits.items()} == {"train": 7096, "dev": 519, "test": 642}
     assert len(vocabulary) > 1000 and splits["train"][0].text.endswith(".")
+
+
+def test_demo_rebuilds_a_frame_cache_made_for_other_settings(corpus: Path, tmp_path):
+    from sign2gpt.data.cache import FrameCache
+    from sign2gpt.data.readers import read_split
+    from sign2gpt.train.demo import cache_frames
+    from sign2gpt.train.run_config import load_run_config
+
+    config = Path(__file__).resolve().parents[1] / "configs" / "synth-small" / "pretrain.yaml"
+
+    def settings(resize: int):
+        return load_run_config(config, [f"data.root={corpus}", f"data.cache_dir={tmp_path}",
+                                        f"data.resize={resize}", "data.crop=28"])
+
+    cache_frames(settings(32))
+    cfg = settings(64)
+    records = read_split(cfg.data, "train").records
+    assert FrameCache.open(cfg.data, "train", records) is None  # built at 32, not usable at 64
+    cache_frames(cfg)
+    cache = FrameCache.open(cfg.data, "train", records)
+    assert cache is not None and all(r.id in cache for r in records)
