@@ -139,3 +139,49 @@ def test_demo_rebuilds_a_frame_cache_made_for_other_settings(corpus: Path, tmp_p
     cache_frames(cfg)
     cache = FrameCache.open(cfg.data, "train", records)
     assert cache is not None and all(r.id in cache for r in records)
+
+
+def test_cues_give_each_sign_its_recipe_hand_shape_and_face(corpus: Path):
+    from sign2gpt.synth.recipes import CUES, FACE_CUES, HAND_SHAPES
+
+    meta = json.loads((corpus / "synthsign.json").read_text(encoding="utf-8"))
+    for split in SPLITS:
+        index = json.loads((corpus / "keypoints" / f"{split}.json").read_text(encoding="utf-8"))
+        cues = np.load(corpus / "keypoints" / f"{split}.cues.npy")
+        timings = json.loads((corpus / "timings" / f"{split}.json").read_text(encoding="utf-8"))
+        assert index["cues"] == {name: len(classes) for name, classes in CUES.items()}
+        assert cues.shape == (len(np.load(corpus / "keypoints" / f"{split}.npy")), 3)
+        for name, (offset, _) in index["videos"].items():
+            for sign in timings[name]:
+                recipe = meta["recipes"][sign["gloss"]]
+                middle = cues[offset + (sign["start"] + sign["end"]) // 2]
+                assert HAND_SHAPES[middle[0]] == recipe["hand_shape"]
+                assert FACE_CUES[middle[2]] == recipe["face"]
+
+
+def test_stand_in_vit_learns_joints_and_cues_and_loads_as_dinov2(corpus: Path, tmp_path):
+    import shutil
+
+    from sign2gpt.models.config import ViTConfig
+    from sign2gpt.models.vit import VisionTransformer
+    from sign2gpt.models.weights import load_dinov2
+    from sign2gpt.train.run_config import load_run_config
+    from sign2gpt.train.visual_backbone import ViTTraining, pose_frames, train_visual_backbone
+
+    config = Path(__file__).resolve().parents[1] / "configs" / "synth-small" / "pretrain.yaml"
+    data = load_run_config(config, [f"data.root={corpus}", "data.resize=32", "data.crop=28"]).data
+    frames, targets = pose_frames(data, "train")
+    assert targets.classes == [12, 12, 6] and targets.cues.shape == (len(frames), 3)
+    vit_cfg = ViTConfig(pos_embed_size=28, dim=32, depth=1, num_heads=2)
+    settings = ViTTraining(epochs=2, batch_size=32)
+    losses = train_visual_backbone(data, vit_cfg, tmp_path / "vit.safetensors", settings, False)
+    assert losses["last_loss"] < losses["first_loss"]
+    load_dinov2(VisionTransformer(vit_cfg), tmp_path / "vit.safetensors")
+    # A corpus written before the cue files existed still trains, on the joints alone.
+    old = tmp_path / "old"
+    shutil.copytree(corpus, old)
+    for path in (old / "keypoints").glob("*.cues.npy"):
+        path.unlink()
+    old_data = load_run_config(config, [f"data.root={old}", "data.resize=32", "data.crop=28"]).data
+    assert pose_frames(old_data, "train")[1].cues is None
+    train_visual_backbone(old_data, vit_cfg, tmp_path / "old.safetensors", settings, False)

@@ -95,6 +95,7 @@ def _render_job(job: _Job) -> writer.VideoRecord:
         name=job.name, signer=SIGNERS[job.signer].name, glosses=job.sentence.glosses,
         text=job.sentence.text, num_frames=len(frames), timings=timeline.timings,
         keypoints=keypoints,
+        cues=np.concatenate([timeline.hand_shape, timeline.face[:, None]], axis=1),
     )
 
 

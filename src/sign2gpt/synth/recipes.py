@@ -24,6 +24,14 @@ MOVEMENTS = ("hold", "down", "sideways", "circle", "shake", "arc", "tap", "twist
 HANDS = (1, 2)
 FACE_CUES = ("neutral", "open", "round", "wide", "brows", "tilt")
 
+# What a pose model's hand and face landmarks would tell besides the joints, per frame: the
+# stand-in ViT learns to read them (`keypoints/<split>.cues.npy`, columns in this order).
+CUES = {
+    "dominant_hand_shape": HAND_SHAPES,
+    "nondominant_hand_shape": HAND_SHAPES,
+    "face_cue": FACE_CUES,
+}
+
 NUM_RECIPES = len(HAND_SHAPES) * len(LOCATIONS) * len(MOVEMENTS) * len(HANDS) * len(FACE_CUES)
 
 

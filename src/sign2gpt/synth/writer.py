@@ -5,7 +5,8 @@
 <root>/features/fullFrame-210x260px/<split>/<name>/images0001.png ...
 <root>/timings/<split>.json       {name: [{"gloss", "start", "end"}, ...]} (0-based, inclusive)
 <root>/keypoints/<split>.npy      (frames of all videos, joints, 2) renderer joint positions
-<root>/keypoints/<split>.json     {"joints": [...], "videos": {name: [first row, frames]}}
+<root>/keypoints/<split>.cues.npy (frames of all videos, 3) int16 hand shapes and face cue
+<root>/keypoints/<split>.json     {"joints": [...], "cues": {name: classes}, "videos": {...}}
 <root>/synthsign.json, README.md  the generator's parameters
 ```
 Frame folders are written directly (the whole corpus is built in a temporary folder and renamed
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from sign2gpt.io import atomic_open, atomic_path, write_json, write_text
+from sign2gpt.synth.recipes import CUES
 
 CSV_HEADER = ("name", "video", "start", "end", "speaker", "orth", "translation")
 FRAMES_DIR = Path("features") / "fullFrame-210x260px"
@@ -51,6 +53,7 @@ class VideoRecord:
     num_frames: int
     timings: list[tuple[str, int, int]]
     keypoints: np.ndarray  # (T, J, 2) float32
+    cues: np.ndarray  # (T, len(CUES)) int64: hand shape of each hand, face cue
 
 
 def write_frames(folder: Path, pngs: list[bytes]) -> None:
@@ -81,9 +84,12 @@ def write_split(root: Path, split: str, videos: list[VideoRecord], joints: tuple
     offsets = np.cumsum([0] + [v.num_frames for v in videos])
     with atomic_path(root / "keypoints" / f"{split}.npy") as tmp, open(tmp, "wb") as handle:
         np.save(handle, np.concatenate([v.keypoints for v in videos]).astype(np.float32))
+    with atomic_path(root / "keypoints" / f"{split}.cues.npy") as tmp, open(tmp, "wb") as handle:
+        np.save(handle, np.concatenate([v.cues for v in videos]).astype(np.int16))
     write_json(root / "keypoints" / f"{split}.json", {
         "joints": list(joints),
         "units": "output pixels (x, y) of the written frames",
+        "cues": {name: len(classes) for name, classes in CUES.items()},
         "videos": {v.name: [int(offsets[i]), v.num_frames] for i, v in enumerate(videos)},
     })
 

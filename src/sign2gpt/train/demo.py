@@ -38,7 +38,7 @@ class DemoSettings:
     config_dir: Path
     seed: int = 0
     lm: LMTraining = field(default_factory=lambda: LMTraining(epochs=4))
-    vit: ViTTraining = field(default_factory=lambda: ViTTraining(epochs=1))
+    vit: ViTTraining = field(default_factory=lambda: ViTTraining(epochs=4))
     overrides: list[str] = field(default_factory=list)  # applied to both stages
     limit: int = 0  # at most this many sentences per split (0 = all; tests use a few)
 

@@ -1,6 +1,7 @@
 """The synthetic benchmark's visual stand-in: a small DINOv2-architecture ViT pretrained on
-SynthSign frames to regress the body and hand positions the renderer knows (as a pose model
-would), with no gloss or text label. The result is saved in the original DINOv2 checkpoint
+SynthSign frames to regress the body and hand positions the renderer knows and to classify
+each hand's shape and the face cue (what a pose model's hand and face landmarks give), with no
+gloss or text label. The result is saved in the original DINOv2 checkpoint
 layout, so stage 1 loads it through the same path as `dinov2_vits14_pretrain.pth`.
 """
 
@@ -25,6 +26,9 @@ from sign2gpt.models.config import LoRAConfig, ViTConfig
 from sign2gpt.models.vit import VisionTransformer
 from sign2gpt.train.schedule import one_cycle_cosine
 
+CUE_WEIGHT = 0.5  # cross-entropy of the hand shapes and face cue, next to the joint loss
+OBJECTIVE = "pose regression + hand shape / face cue classification"
+
 
 @dataclasses.dataclass
 class ViTTraining:
@@ -38,30 +42,58 @@ class ViTTraining:
     seed: int = 0
 
 
-def pose_frames(data: DataConfig, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Frames (N, H, W, 3) uint8 at the corpus' temporal stride and their keypoints (N, J, 2)
-    scaled to [0, 1], read from the SynthSign `keypoints/<split>.{npy,json}`."""
+@dataclasses.dataclass
+class PoseTargets:
+    """Per-frame targets of the training frames.
+
+    Attributes:
+        joints: (N, J, 2) joint positions scaled to [0, 1].
+        cues: (N, C) class of each cue (hand shapes, face), or None for a corpus without them.
+        classes: number of classes of each cue column.
+    """
+
+    joints: torch.Tensor
+    cues: torch.Tensor | None
+    classes: list[int]
+
+
+def pose_frames(data: DataConfig, split: str) -> tuple[torch.Tensor, PoseTargets]:
+    """Frames (N, H, W, 3) uint8 at the corpus' temporal stride and their targets, read from
+    the SynthSign `keypoints/<split>.{npy,json}` (and `<split>.cues.npy` when present)."""
     folder = Path(data.root) / "keypoints"
     index_path, rows_path = folder / f"{split}.json", folder / f"{split}.npy"
+    cues_path = folder / f"{split}.cues.npy"
     if not index_path.is_file() or not rows_path.is_file():
         raise DataError(folder, f"no keypoints for split {split!r} (not a SynthSign corpus?)")
     try:
-        index = json.loads(index_path.read_text(encoding="utf-8"))["videos"]
+        meta = json.loads(index_path.read_text(encoding="utf-8"))
+        index = meta["videos"]
         keypoints = np.load(rows_path, allow_pickle=False)  # (all frames, J, 2)
+        cues = np.load(cues_path, allow_pickle=False) if cues_path.is_file() else None
+        classes = [int(n) for n in meta.get("cues", {}).values()] if cues is not None else []
         params = json.loads((Path(data.root) / "synthsign.json").read_text(encoding="utf-8"))
         size = float(params["config"]["image_size"])  # keypoints are in written-frame pixels
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DataError(folder, f"unreadable SynthSign keypoints ({exc})") from None
+    if cues is not None and (cues.shape != (len(keypoints), len(classes))):
+        raise DataError(cues_path, f"has shape {cues.shape}, expected ({len(keypoints)}, "
+                                   f"{len(classes)})")  # fmt: skip
     dataset = build_dataset(data, split, augment=False, progress=False)
-    frames, targets = [], []
+    frames, rows = [], []
     for i, record in enumerate(dataset.records):
         if record.id not in index:
             raise DataError(index_path, f"has no keypoints for video {record.id!r}")
         first, count = index[record.id]
         picked = select_frame_indices(count, data.frame_stride, data.max_frames)
         frames.append(dataset[i].frames)
-        targets.append(torch.from_numpy(keypoints[first + picked]))
-    return torch.cat(frames), torch.cat(targets) / size
+        rows.append(first + picked)
+    picked = np.concatenate(rows)
+    targets = PoseTargets(
+        joints=torch.from_numpy(keypoints[picked]) / size,
+        cues=None if cues is None else torch.from_numpy(cues[picked].astype(np.int64)),
+        classes=classes,
+    )
+    return torch.cat(frames), targets
 
 
 def train_visual_backbone(
@@ -85,7 +117,9 @@ def train_visual_backbone(
     frames, targets = pose_frames(data, data.train_split)
     transform = VideoTransform(data, train=False)
     vit = VisionTransformer(vit_cfg, LoRAConfig(), 0)
-    head = torch.nn.Linear(vit_cfg.dim, targets[0].numel())
+    # One linear head: joint coordinates, then the logits of every cue's classes.
+    joint_dims = targets.joints[0].numel()
+    head = torch.nn.Linear(vit_cfg.dim, joint_dims + sum(targets.classes))
     params = [*vit.parameters(), *head.parameters()]
     for param in params:
         param.requires_grad_(True)
@@ -100,8 +134,15 @@ def train_visual_backbone(
         order = torch.randperm(len(frames), generator=generator)
         for idx in order.split(settings.batch_size):
             images = transform(frames[idx][:, None], torch.ones(len(idx), 1, dtype=torch.bool))
-            pred = head(vit(images[:, 0]))  # (B, J * 2)
-            loss = F.smooth_l1_loss(pred, targets[idx].flatten(1), beta=0.02)
+            out = head(vit(images[:, 0]))  # (B, J * 2 + cue classes)
+            loss = F.smooth_l1_loss(out[:, :joint_dims], targets.joints[idx].flatten(1), beta=0.02)
+            if targets.cues is not None:
+                logits = out[:, joint_dims:].split(targets.classes, dim=1)
+                cues = targets.cues[idx]
+                # Weighted so that a cue right counts about as much as joints within ~2 pixels.
+                loss = loss + CUE_WEIGHT * sum(
+                    F.cross_entropy(z, cues[:, i]) for i, z in enumerate(logits)
+                ) / len(logits)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -112,5 +153,5 @@ def train_visual_backbone(
     bar.close()
     tensors = {k: v.detach().contiguous() for k, v in vit.state_dict().items()}
     with atomic_path(out_path) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": "pt", "objective": "pose regression"})
+        save_file(tensors, str(tmp), metadata={"format": "pt", "objective": OBJECTIVE})
     return {"first_loss": losses[0], "last_loss": float(np.mean(losses[-steps_per_epoch:]))}
