@@ -26,7 +26,9 @@ from sign2gpt.models.config import LoRAConfig, ViTConfig
 from sign2gpt.models.vit import VisionTransformer
 from sign2gpt.train.schedule import one_cycle_cosine
 
-CUE_WEIGHT = 0.5  # cross-entropy of the hand shapes and face cue, next to the joint loss
+# Weight of the hand-shape / face-cue cross-entropy next to the joint loss. Measured on SynthSign
+# `small`: at 0.02 the cues stayed at chance after an epoch; at 0.5 they are learnt.
+CUE_WEIGHT = 0.5
 OBJECTIVE = "pose regression + hand shape / face cue classification"
 
 
@@ -139,7 +141,6 @@ def train_visual_backbone(
             if targets.cues is not None:
                 logits = out[:, joint_dims:].split(targets.classes, dim=1)
                 cues = targets.cues[idx]
-                # Weighted so that a cue right counts about as much as joints within ~2 pixels.
                 loss = loss + CUE_WEIGHT * sum(
                     F.cross_entropy(z, cues[:, i]) for i, z in enumerate(logits)
                 ) / len(logits)
