@@ -70,6 +70,15 @@ def test_train_is_reproducible_with_a_generator_and_differs_from_eval():
     assert not torch.allclose(first, VideoTransform(config(), train=False)(frames, mask))
 
 
+def test_without_spatial_augmentation_training_frames_get_the_evaluation_transform():
+    frames, mask = padded_batch()
+    cfg = config(spatial_augmentation=False)
+    train = VideoTransform(cfg, train=True)(frames, mask, torch.Generator().manual_seed(1))
+    assert torch.equal(train, VideoTransform(cfg, train=False)(frames, mask))
+    augmented = VideoTransform(config(), train=True)(frames, mask, torch.Generator().manual_seed(1))
+    assert not torch.allclose(augmented, train)  # the switch is what turns it off
+
+
 def test_flip_mirrors_the_frame():
     cfg = DataConfig(root="unused", resize=24, crop=24, crop_scale_min=1.0, rotation_degrees=0,
                      flip_prob=1.0, color_jitter=0.0)

@@ -45,6 +45,9 @@ class DataConfig:
     crop: int = 224
 
     # Training augmentation strengths (evaluation only resizes and centre-crops).
+    # spatial_augmentation false: training frames get the evaluation transform too (short runs
+    # on synthetic video learn faster without it; see configs/synth-small).
+    spatial_augmentation: bool = True
     color_jitter: float = 0.2
     crop_scale_min: float = 0.7
     rotation_degrees: float = 5.0

@@ -27,7 +27,8 @@ class VideoTransform:
 
     Args:
         cfg: data config (resize, crop, augmentation strengths).
-        train: random augmentation (True) or resize + centre crop (False).
+        train: random augmentation (True, unless `cfg.spatial_augmentation` is off) or
+            resize + centre crop (False).
     """
 
     def __init__(self, cfg: DataConfig, train: bool):
@@ -48,7 +49,7 @@ class VideoTransform:
         size = self.cfg.crop
         video_of, frame_of = mask.nonzero(as_tuple=True)  # (N,), (N,) real frames only
         x = frames[video_of, frame_of].permute(0, 3, 1, 2).float().div_(255)  # (N, 3, H, W)
-        if self.train:
+        if self.train and self.cfg.spatial_augmentation:
             theta, colour = self._random_params(batch, generator)
             theta = theta.to(x.device)[video_of]  # (N, 2, 3)
             grid = F.affine_grid(theta, [len(x), 3, size, size], align_corners=False)
