@@ -51,6 +51,7 @@ from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.run_config import RunConfig, load_run_config, run_config_from_dict
 from sign2gpt.train.synth_corpus import prepare_corpus
 from sign2gpt.train.trained import load_trained
+from sign2gpt.train.video_reliance import video_reliance
 from sign2gpt.train.visual_backbone import ViTTraining, train_visual_backbone
 
 REPO = Path(__file__).resolve().parents[1]
@@ -231,6 +232,9 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             full = evaluate_all(best, args.device, gloss_to_text=key == "gloss_to_text")
             results[key] = {split: pick(full[split]) for split in SPLITS}
             details[key] = diagnostics(full, best, train_texts)
+            if key != "gloss_to_text":  # does it read the video: own vs. another's features
+                reliance = video_reliance(load_trained(best, args.device), "dev")
+                details[key]["dev_video_reliance"] = dataclasses.asdict(reliance)
         results["frequent_sentence"] = {
             split: pick(frequent_sentence_scores(
                 train_texts, [r.text for r in read_split(stage1_cfg.data, split).records]))
@@ -306,6 +310,16 @@ def tables(results: dict[str, Any]) -> str:
          "loc. recall": loc["by_split"][s]["recall"], "loc. F1": loc["by_split"][s]["f1"]}
         for s in SPLITS
     ]  # fmt: skip
+    reading = []  # does each model use the video (error analysis)
+    for key, d in results["diagnostics"].items():
+        reliance = d.get("dev_video_reliance")
+        reading.append({
+            "model": LABELS[key],
+            "distinct test outputs": f"{d['test_distinct_hypotheses']} / {d['test_hypotheses']}",
+            "mean gate per layer": " ".join(f"{g:.2f}" for g in d["mean_gate_per_layer"]),
+            "dev token accuracy, own / other video": "-" if reliance is None else
+            f"{reliance['token_accuracy']:.4f} / {reliance['token_accuracy_other_video']:.4f}",
+        })  # fmt: skip
     goals = [{"quantity": k, **v} for k, v in results["targets"].items()]
     stages = [{"stage": k, **v} for k, v in results["stages"].items()]
     return "\n\n".join((
@@ -315,6 +329,9 @@ def tables(results: dict[str, Any]) -> str:
         "Stage 1 (best dev checkpoint); localization at threshold 0.2, matching defined in "
         "`sign2gpt.localization_eval`:",
         markdown_table(stage1, list(stage1[0])),
+        "Does each model read the video (dev scores with each video's own sign features and "
+        "with another video's):",
+        markdown_table(reading, list(reading[0])),
         markdown_table(goals, ["quantity", "value", "target", "met"]),
         markdown_table(stages, ["stage", *STAGE_COLUMNS]),
     ))  # fmt: skip

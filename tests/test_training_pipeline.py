@@ -204,3 +204,24 @@ def test_sign_z2gpt_trains_on_extracted_features(
     assert "decoder.sign_proj.linear.weight" in trainable
     with pytest.raises(SystemExit):
         main(["extract", "--checkpoint", init])  # --split and --out are required
+
+
+def test_video_reliance_is_zero_with_shut_gates_and_shows_once_they_open(trained_runs):
+    from sign2gpt.train.video_reliance import video_reliance
+
+    _, stage2 = trained_runs
+    trained = load_trained(stage2 / "checkpoints" / "best.safetensors")
+    gates = [p for name, p in trained.model.named_parameters() if name.endswith("sign.gate")]
+    with torch.no_grad():
+        for gate in gates:
+            gate.zero_()
+    shut = video_reliance(trained, "dev")
+    assert shut.tokens > 0
+    assert shut.log_likelihood == shut.log_likelihood_other_video  # a shut gate adds exactly 0
+    assert shut.token_accuracy == shut.token_accuracy_other_video
+    with torch.no_grad():
+        for gate in gates:
+            gate.fill_(1.0)
+    opened = video_reliance(trained, "dev")
+    # The tiny model's features differ little between videos, but the scores now do.
+    assert abs(opened.log_likelihood - opened.log_likelihood_other_video) > 1e-6

@@ -1,0 +1,68 @@
+"""Does a stage-2 model read the video? Its teacher-forced scores with each video's own sign
+features against the same sentences with another video's features.
+
+A decoder that ignores its cross-attention (gates shut, or opened onto features that say
+nothing) scores the same either way; the gap is what the video adds to the LM's prior.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from sign2gpt.data import build_dataset
+from sign2gpt.train.language_model import IGNORE
+from sign2gpt.train.loaders import EvaluationBatches
+from sign2gpt.train.trained import TrainedModel
+from sign2gpt.train.translate_stage import TranslateModule
+
+
+@dataclass
+class VideoReliance:
+    """Teacher-forced scores over a split's target tokens.
+
+    Attributes:
+        token_accuracy: share of tokens predicted right with the video's own features.
+        token_accuracy_other_video: the same with another video's features.
+        log_likelihood: mean log-probability of a target token with its own video.
+        log_likelihood_other_video: the same with another video's features.
+        tokens: target tokens scored.
+    """
+
+    token_accuracy: float
+    token_accuracy_other_video: float
+    log_likelihood: float
+    log_likelihood_other_video: float
+    tokens: int
+
+
+@torch.no_grad()
+def video_reliance(trained: TrainedModel, split: str, max_batches: int = 0) -> VideoReliance:
+    """Score `split` with own vs. swapped sign features (video i gets video i-1's, in batch).
+
+    Args:
+        trained: a stage-2 model from `load_trained`.
+        split: the split to score (e.g. "dev").
+        max_batches: score at most this many evaluation batches (0 = all).
+    """
+    module = TranslateModule(trained.model, (trained.transform,) * 2, trained.tokenizer).eval()
+    dataset = build_dataset(trained.cfg.data, split, augment=False, progress=False)
+    sums = torch.zeros(4, dtype=torch.float64)  # own / other: right tokens, log-likelihood
+    tokens = 0
+    for index, batch in enumerate(EvaluationBatches(dataset)):
+        if max_batches and index >= max_batches:
+            break
+        input_ids, attention, labels = module.token_batch(batch.texts)
+        features, mask = module.sign_features(batch)
+        other = torch.roll(torch.arange(len(batch.texts)), 1)  # a one-video batch keeps its own
+        real = labels != IGNORE
+        for column, (f, m) in enumerate(((features, mask), (features[other], mask[other]))):
+            logits = trained.model.decoder(input_ids, attention, f, m).float()  # (B, L, V)
+            picked = F.log_softmax(logits, -1).gather(-1, labels.clamp(min=0)[..., None])[..., 0]
+            sums[column] += ((logits.argmax(-1) == labels) & real).sum()
+            sums[2 + column] += picked[real].sum()
+        tokens += int(real.sum())
+    scores = (sums / max(tokens, 1)).tolist()
+    return VideoReliance(*scores, tokens=tokens)
