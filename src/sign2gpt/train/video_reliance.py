@@ -39,21 +39,18 @@ class VideoReliance:
 
 
 @torch.no_grad()
-def video_reliance(trained: TrainedModel, split: str, max_batches: int = 0) -> VideoReliance:
+def video_reliance(trained: TrainedModel, split: str) -> VideoReliance:
     """Score `split` with own vs. swapped sign features (video i gets video i-1's, in batch).
 
     Args:
         trained: a stage-2 model from `load_trained`.
         split: the split to score (e.g. "dev").
-        max_batches: score at most this many evaluation batches (0 = all).
     """
     module = TranslateModule(trained.model, (trained.transform,) * 2, trained.tokenizer).eval()
     dataset = build_dataset(trained.cfg.data, split, augment=False, progress=False)
     sums = torch.zeros(4, dtype=torch.float64)  # own / other: right tokens, log-likelihood
     tokens = 0
-    for index, batch in enumerate(EvaluationBatches(dataset)):
-        if max_batches and index >= max_batches:
-            break
+    for batch in EvaluationBatches(dataset):
         input_ids, attention, labels = module.token_batch(batch.texts)
         features, mask = module.sign_features(batch)
         other = torch.roll(torch.arange(len(batch.texts)), 1)  # a one-video batch keeps its own
