@@ -21,6 +21,7 @@ the layers, not the output projection, dominate) on CPU; `full` (XGLM-1.7B shape
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import tempfile
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from common import (
 from sign2gpt.io import write_json
 from sign2gpt.models.config import DecoderConfig, LoRAConfig
 from sign2gpt.models.decoder.xglm import XGLMSignDecoder
+from sign2gpt.models.performance import compile_model
 
 
 @dataclass
@@ -54,10 +56,16 @@ SHAPES = {
     "full": Shape(vocab_size=256008, d_model=2048, num_layers=24, num_heads=16, ffn_dim=8192),
 }
 SIGN_DIM, SIGN_LENGTH = 512, 64
+COMPILED = "ours, blocks compiled (GPU: CUDA graphs)"
+NO_GRAPHS = "ours, generation without CUDA graphs"
 
 
 def build_pair(shape: Shape, device: str, dtype: torch.dtype):
-    """(reference HF model, ours) with identical weights, dropout off, every weight trainable."""
+    """(reference HF model, ours) with identical weights, dropout off, every weight trainable.
+
+    Both are built directly on `device` in `dtype`: initialising XGLM-1.7B twice in fp32 on
+    the host would take longer than the benchmark.
+    """
     import transformers
 
     torch.manual_seed(0)
@@ -66,25 +74,26 @@ def build_pair(shape: Shape, device: str, dtype: torch.dtype):
         attention_heads=shape.num_heads, ffn_dim=shape.ffn_dim, dropout=0.0,
         attention_dropout=0.0, activation_dropout=0.0,
     )  # fmt: skip
-    reference = transformers.XGLMForCausalLM._from_config(hf_config, attn_implementation="eager")
-    ours = XGLMSignDecoder(
-        DecoderConfig(
-            vocab_size=shape.vocab_size,
-            d_model=shape.d_model,
-            num_layers=shape.num_layers,
-            num_heads=shape.num_heads,
-            ffn_dim=shape.ffn_dim,
-            dropout=0.0,
-            attention_dropout=0.0,
-            lora=LoRAConfig(dropout=0.0),
-            sign_dim=SIGN_DIM,
+    with torch.device(device):
+        reference = transformers.XGLMForCausalLM._from_config(
+            hf_config, attn_implementation="eager", dtype=dtype
         )
-    )
+        ours = XGLMSignDecoder(
+            DecoderConfig(
+                vocab_size=shape.vocab_size,
+                d_model=shape.d_model,
+                num_layers=shape.num_layers,
+                num_heads=shape.num_heads,
+                ffn_dim=shape.ffn_dim,
+                dropout=0.0,
+                attention_dropout=0.0,
+                lora=LoRAConfig(dropout=0.0),
+                sign_dim=SIGN_DIM,
+            )
+        ).to(dtype)
     with tempfile.TemporaryDirectory() as folder:
         reference.save_pretrained(folder)
         ours.load_pretrained(folder)
-    reference.to(device, dtype)
-    ours.to(device, dtype)
     for param in [*reference.parameters(), *ours.parameters()]:
         param.requires_grad_(True)
     return reference, ours
@@ -126,6 +135,7 @@ def train_step(
             return model(ids)
 
     def step():
+        torch.compiler.cudagraph_mark_step_begin()  # new iteration for CUDA-graph'd blocks
         logits = forward()
         loss = F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), ids[:, 1:].flatten())
         loss.backward()
@@ -135,8 +145,12 @@ def train_step(
 
 
 def generate_run(model, is_reference: bool, batch: int, new_tokens: int, device: str,
-                 dtype: torch.dtype):  # fmt: skip
-    """Beam-4 generation of `batch` sentences with exactly `new_tokens` tokens each."""
+                 dtype: torch.dtype, fixed_shapes: bool | None = None):  # fmt: skip
+    """Beam-4 generation of `batch` sentences with exactly `new_tokens` tokens each.
+
+    `fixed_shapes` (ours only): None = our default (CUDA graphs on a GPU); False = the
+    growing-cache search without graphs.
+    """
     model.eval()
     if is_reference:
         ids = torch.full((batch, 1), model.config.bos_token_id, device=device)
@@ -153,7 +167,8 @@ def generate_run(model, is_reference: bool, batch: int, new_tokens: int, device:
         mask = torch.ones(batch, SIGN_LENGTH, dtype=torch.bool, device=device)
 
         def run():
-            out = model.generate(signs, mask, 4, new_tokens, min_new_tokens=new_tokens)
+            out = model.generate(signs, mask, 4, new_tokens, min_new_tokens=new_tokens,
+                                 fixed_shapes=fixed_shapes)  # fmt: skip
             assert all(len(row) == new_tokens for row in out)
 
     return run
@@ -170,6 +185,10 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs, interleaved")
     parser.add_argument("--threads", type=int, help="torch CPU threads (--quick: 1)")
+    parser.add_argument(
+        "--compile", action="store_true",
+        help="also train ours with torch.compile'd layers (mode reduce-overhead on a GPU)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.threads or args.quick:  # quick: one thread, steadier on a shared machine
         torch.set_num_threads(args.threads or 1)
@@ -185,24 +204,30 @@ def main() -> None:
 
     reference, ours = build_pair(shape, args.device, dtype)
     max_diff = check_same_function(reference, ours, shape, args.device)
-    rows = []
-    implementations = {"transformers (eager)": (reference, True), "ours": (ours, False)}
-    results = {name: {} for name in implementations}
+    trainers = {"transformers (eager)": (reference, True), "ours": (ours, False)}
+    if args.compile:
+        compiled = copy.deepcopy(ours)
+        compile_model(compiled, dynamic=False, mode="reduce-overhead" if on_gpu else None)
+        trainers[COMPILED] = (compiled, False)
+    results = {name: {} for name in [*trainers, *([NO_GRAPHS] if on_gpu else [])]}
     for mode in ("frozen", "finetune"):
         steps = {
             name: train_step(model, is_ref, mode, train_batch, train_length,
                              shape.vocab_size, args.device, dtype)
-            for name, (model, is_ref) in implementations.items()
+            for name, (model, is_ref) in trainers.items()
         }  # fmt: skip
         for name, seconds in compare(steps, args.device, repeat=repeat).items():
             results[name][f"train_{mode}_tokens_per_s"] = train_batch * train_length / seconds
     runs = {
         name: generate_run(model, is_ref, gen_batch, new_tokens, args.device, dtype)
-        for name, (model, is_ref) in implementations.items()
+        for name, (model, is_ref) in list(trainers.items())[:2]
     }
+    if on_gpu:  # where the generation speed comes from: the same search without graphs
+        runs[NO_GRAPHS] = generate_run(ours, False, gen_batch, new_tokens, args.device, dtype,
+                                       fixed_shapes=False)  # fmt: skip
     for name, seconds in compare(runs, args.device, repeat=repeat).items():
         results[name]["generate_sentences_per_s"] = gen_batch / seconds
-    ref, own = results.values()
+    ref, own = results["transformers (eager)"], results["ours"]
     summary = {
         "train_speedup": own["train_finetune_tokens_per_s"] / ref["train_finetune_tokens_per_s"],
         "train_speedup_frozen_lm": (
@@ -210,17 +235,25 @@ def main() -> None:
         ),
         "generate_speedup": own["generate_sentences_per_s"] / ref["generate_sentences_per_s"],
     }
+    if COMPILED in results:
+        summary["train_speedup_compiled"] = (
+            results[COMPILED]["train_finetune_tokens_per_s"] / ref["train_finetune_tokens_per_s"]
+        )
+    if NO_GRAPHS in results:
+        summary["generate_speedup_without_cuda_graphs"] = (
+            results[NO_GRAPHS]["generate_sentences_per_s"] / ref["generate_sentences_per_s"]
+        )
     columns = {
         "train tokens/s, full fine-tune": "train_finetune_tokens_per_s",
         "train tokens/s, frozen LM": "train_frozen_tokens_per_s",
         "generate sentences/s": "generate_sentences_per_s",
     }
-    for name in implementations:
-        rows.append({"implementation": name, **{c: results[name][k] for c, k in columns.items()}})
-    speedups = (summary["train_speedup"], summary["train_speedup_frozen_lm"],
-                summary["generate_speedup"])  # fmt: skip
-    ratios = dict(zip(columns, speedups, strict=True))
-    rows.append({"implementation": "speedup (ours / transformers)", **ratios})
+    rows = [
+        {"implementation": name, **{c: values.get(k, "") for c, k in columns.items()}}
+        for name, values in results.items()
+    ]
+    rows.append({"implementation": "speedup (ours / transformers)", **{
+        c: own[k] / ref[k] for c, k in columns.items()}})  # fmt: skip
     record = {
         **summary,
         "machine": machine_info(args.device),
@@ -229,7 +262,8 @@ def main() -> None:
         "dtype": str(dtype),
         "settings": {"train_batch": train_batch, "train_length": train_length,
                      "gen_batch": gen_batch, "num_beams": 4, "new_tokens": new_tokens,
-                     "sign_positions": SIGN_LENGTH, "repeat": repeat, "quick": args.quick},
+                     "sign_positions": SIGN_LENGTH, "repeat": repeat, "quick": args.quick,
+                     "compile": args.compile},
         "max_logit_difference": max_diff,
         "results": results,
     }  # fmt: skip

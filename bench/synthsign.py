@@ -164,8 +164,11 @@ def git_commit() -> str:
     """HEAD's hash, with "+dirty" when the working tree has changes."""
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
-                              check=False).stdout.strip()  # fmt: skip
+        try:
+            return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                                  check=False).stdout.strip()  # fmt: skip
+        except FileNotFoundError:  # no git on this machine (a copy without it)
+            return ""
 
     head = git("rev-parse", "HEAD") or "unknown"
     return head + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")

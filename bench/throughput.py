@@ -5,7 +5,7 @@ On a GPU: the paper's model (`full` preset: ViT-S/14 at 224 px, 4-block sign enc
 XGLM-1.7B), bf16 autocast, batch 8 x 128 frames. On CPU the full model is far too slow, so
 it runs the `synth` preset (4-block ViT at 56 px, 4-layer d=256 decoder) and says so.
 
-    python bench/throughput.py [--device cuda] [--compile] [--videos 642]
+    python bench/throughput.py [--device cuda] [--compile] [--profile] [--videos 642]
 """
 
 from __future__ import annotations
@@ -157,6 +157,19 @@ def train_step_fn(model: Sign2GPT, cfg: ModelConfig, batch: int, frames: int, de
     return step
 
 
+def profile_table(step, device: str, rows: int = 25) -> str:
+    """torch.profiler's operator table for two training steps, most device time first."""
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device.startswith("cuda"):
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as profiler:
+        for _ in range(2):
+            step()
+        synchronize(device)
+    sort = "cuda_time_total" if device.startswith("cuda") else "cpu_time_total"
+    return profiler.key_averages().table(sort_by=sort, row_limit=rows)
+
+
 def translate_seconds(model: Sign2GPT, cfg: ModelConfig, videos: int, batch: int,
                       frames: int, device: str) -> float:  # fmt: skip
     """Seconds to translate `videos` videos (beam 4, up to 64 tokens), batch by batch."""
@@ -182,6 +195,9 @@ def main() -> None:
     parser.add_argument("--translate-batch", type=int, default=None)
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--profile", action="store_true", help="print the operators that take the most time"
+    )
     args = parser.parse_args()
     on_gpu = args.device.startswith("cuda")
     preset = "full" if on_gpu else "synth"
@@ -196,7 +212,8 @@ def main() -> None:
         variants.append(("torch.compile", compile_model))
     for name, switch in variants:
         torch.manual_seed(0)
-        model = Sign2GPT(cfg).to(args.device)
+        with torch.device(args.device):  # built in place: the full LM is slow to init on a host
+            model = Sign2GPT(cfg)
         if switch is not None:
             switch(model)
         if on_gpu:
@@ -216,6 +233,8 @@ def main() -> None:
         rows.append({"variant": name, "videos/s": args.batch / seconds, "step s": seconds,
                      "first step s": first, "MFU %": 100 * flops / seconds / peak,
                      "peak GiB": results[name]["peak_memory_gib"] or "n/a (CPU)"})  # fmt: skip
+        if name == "eager" and args.profile:
+            print(profile_table(step, args.device))
         if name == "eager":
             translate = translate_seconds(
                 model, cfg, args.videos, translate_batch, args.frames, args.device

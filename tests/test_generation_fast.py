@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from sign2gpt.models.config import tiny_config
@@ -115,3 +116,30 @@ def test_cache_reorder_and_growth_keep_the_right_rows():
     torch.testing.assert_close(keys, expected)
     torch.testing.assert_close(values, -expected)
     assert cache.length == 3
+
+
+def test_fixed_shape_steps_equal_the_growing_cache():
+    """The CUDA-graph layout (padded rows, full-length cache, position mask), run eagerly."""
+    decoder = trained_decoder(eos_boost=2.5)
+    features, mask = sign_batch(6)
+    for beams in (1, 4):
+        growing = decoder.generate(features, mask, beams, 16, fixed_shapes=False)
+        fixed = decoder.generate(features, mask, beams, 16, fixed_shapes=True)
+        assert fixed == growing
+        # The first video ends first, so the survivors' rows and sign memory really moved.
+        assert len(fixed[0]) < min(len(row) for row in fixed[1:]) < 16
+    forced = decoder.generate(features, mask, 4, 10, min_new_tokens=10, fixed_shapes=True)
+    assert forced == decoder.generate(features, mask, 4, 10, min_new_tokens=10)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_graph_generation_equals_the_cpu_search():
+    decoder = trained_decoder(eos_boost=2.5)
+    features, mask = sign_batch(6)
+    on_cpu = [decoder.generate(features, mask, beams, 16) for beams in (1, 4)]
+    decoder.cuda()
+    features, mask = features.cuda(), mask.cuda()
+    graphed = [decoder.generate(features, mask, beams, 16) for beams in (1, 4)]  # default
+    eager = [decoder.generate(features, mask, b, 16, fixed_shapes=False) for b in (1, 4)]
+    assert graphed == on_cpu
+    assert eager == on_cpu

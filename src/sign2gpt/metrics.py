@@ -49,7 +49,9 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str], lang: str 
     hyps, refs = _prepare(hypotheses, lang), _prepare(references, lang)
     scores, signature = {}, ""
     for order in range(1, 5):
-        bleu = BLEU(tokenize=_WORD_LEVEL_TOKENIZE, max_ngram_order=order)
+        # force: SLT corpora are scored as published, already tokenised ("... morgen ."), so
+        # sacrebleu's "forgot to detokenize" warning (printed on every call) does not apply.
+        bleu = BLEU(tokenize=_WORD_LEVEL_TOKENIZE, max_ngram_order=order, force=True)
         # sacrebleu fails on an empty corpus; one empty sentence pair scores 0, as ROUGE-L does.
         scores[f"bleu{order}"] = bleu.corpus_score(hyps or [""], [refs or [""]]).score
         signature = str(bleu.get_signature())

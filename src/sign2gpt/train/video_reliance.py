@@ -48,7 +48,7 @@ def video_reliance(trained: TrainedModel, split: str) -> VideoReliance:
     """
     module = TranslateModule(trained.model, (trained.transform,) * 2, trained.tokenizer).eval()
     dataset = build_dataset(trained.cfg.data, split, augment=False, progress=False)
-    sums = torch.zeros(4, dtype=torch.float64)  # own / other: right tokens, log-likelihood
+    sums = [0.0] * 4  # own / other: right tokens, log-likelihood (host floats on any device)
     tokens = 0
     for batch in EvaluationBatches(dataset):
         input_ids, attention, labels = module.token_batch(batch.texts)
@@ -58,8 +58,8 @@ def video_reliance(trained: TrainedModel, split: str) -> VideoReliance:
         for column, (f, m) in enumerate(((features, mask), (features[other], mask[other]))):
             logits = trained.model.decoder(input_ids, attention, f, m).float()  # (B, L, V)
             picked = F.log_softmax(logits, -1).gather(-1, labels.clamp(min=0)[..., None])[..., 0]
-            sums[column] += ((logits.argmax(-1) == labels) & real).sum()
-            sums[2 + column] += picked[real].sum()
+            sums[column] += ((logits.argmax(-1) == labels) & real).sum().item()
+            sums[2 + column] += picked[real].sum().item()
         tokens += int(real.sum())
-    scores = (sums / max(tokens, 1)).tolist()
+    scores = [total / max(tokens, 1) for total in sums]
     return VideoReliance(*scores, tokens=tokens)

@@ -22,6 +22,7 @@ from sign2gpt.models.config import DecoderConfig
 from sign2gpt.models.decoder.generation import beam_search, greedy_search
 from sign2gpt.models.decoder.kv_cache import KVCache
 from sign2gpt.models.decoder.sign_attention import SignMemory
+from sign2gpt.models.decoder.static_step import StaticKVCache, StaticStep
 from sign2gpt.models.layers.sinusoidal import sinusoidal_encoding
 
 # family name (`decoder.family` in configs) -> class; filled by `register_family`.
@@ -94,7 +95,7 @@ class SignDecoder(nn.Module, ABC):
         positions: torch.Tensor,
         mask: torch.Tensor | None,
         memory: list[SignMemory] | None,
-        cache: KVCache | None = None,
+        cache: KVCache | StaticKVCache | None = None,
     ) -> torch.Tensor:
         """Logits (B, L, V) for tokens (B, L) at `positions` (L,).
 
@@ -102,9 +103,10 @@ class SignDecoder(nn.Module, ABC):
             input_ids: token ids.
             positions: absolute positions of these tokens.
             mask: boolean self-attention mask (B or 1, 1, L, past + L), or None: causal, no
-                padding (with a cache: the new tokens see all cached ones).
+                padding (with a cache: the new tokens see all cached ones). With a
+                `StaticKVCache` it spans the cache's whole capacity.
             memory: per-layer sign keys/values, or None for the plain LM.
-            cache: key/value cache to read and extend, or None.
+            cache: `KVCache` or `StaticKVCache` (same `update`) to read and extend, or None.
         """
 
     @abstractmethod
@@ -178,32 +180,33 @@ class SignDecoder(nn.Module, ABC):
         max_new_tokens: int = 64,
         length_penalty: float = 1.0,
         min_new_tokens: int = 0,
+        fixed_shapes: bool | None = None,
     ) -> list[list[int]]:
         """Translate a batch of sign features; token ids per sample without BOS/EOS.
 
         The sign keys/values are computed once per video and shared by its beams; each step
-        runs only the new token over the key/value cache, and finished videos leave the batch.
-        `min_new_tokens` forbids EOS before that many tokens (benchmarks use it to force a
-        fixed length).
+        runs only the new token over the key/value cache. `min_new_tokens` forbids EOS before
+        that many tokens (benchmarks use it to force a fixed length).
+
+        `fixed_shapes` (default: on for CUDA, off elsewhere) keeps every step's shapes fixed
+        and replays it as a CUDA graph (`static_step`); otherwise finished videos leave the
+        batch and the cache grows (fewer operations: faster on a CPU). Both give the same
+        translations.
         """
         cfg = self.cfg
         batch, device = sign_features.size(0), sign_features.device
         # One copy of the sign keys/values per video: the beams share it (see SignCrossAttention).
         memory = self.encode_signs(sign_features, sign_mask)
-        cache = KVCache(cfg.num_layers, capacity=1 + max_new_tokens)
-
-        def step(tokens: torch.Tensor) -> torch.Tensor:
-            positions = torch.arange(cache.length, cache.length + tokens.size(1), device=device)
-            logits = self.forward_tokens(tokens, positions, None, memory, cache)
-            return logits[:, -1].float().log_softmax(dim=-1)
-
-        def reorder(index: torch.Tensor) -> None:
-            nonlocal memory
-            if index.numel() != memory[0].keys.size(0) * num_beams:  # finished videos left
-                videos = index.view(-1, num_beams)[:, 0] // num_beams
-                memory = [layer.select(videos) for layer in memory]
-            cache.reorder(index)
-
+        if fixed_shapes is None:
+            fixed_shapes = device.type == "cuda"
+        if fixed_shapes:
+            static = StaticStep(
+                self.forward_tokens, memory, batch * num_beams, num_beams,
+                1 + max_new_tokens, cfg.num_layers,
+            )  # fmt: skip
+            step, reorder = static.step, static.reorder
+        else:
+            step, reorder = self._growing_step(memory, num_beams, max_new_tokens)
         with self.merged_adapters():
             if num_beams == 1:
                 return greedy_search(
@@ -214,3 +217,24 @@ class SignDecoder(nn.Module, ABC):
                 step, reorder, batch, num_beams, cfg.bos_id, cfg.eos_id, max_new_tokens,
                 device, length_penalty, min_new_tokens,
             )  # fmt: skip
+
+    def _growing_step(
+        self, memory: list[SignMemory], num_beams: int, max_new_tokens: int
+    ) -> tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], None]]:
+        """`step` / `reorder` over a growing key/value cache; finished videos leave the batch."""
+        cache = KVCache(self.cfg.num_layers, capacity=1 + max_new_tokens)
+
+        def step(tokens: torch.Tensor) -> torch.Tensor:
+            start = cache.length
+            positions = torch.arange(start, start + tokens.size(1), device=tokens.device)
+            logits = self.forward_tokens(tokens, positions, None, memory, cache)
+            return logits[:, -1].float().log_softmax(dim=-1)
+
+        def reorder(index: torch.Tensor) -> None:
+            nonlocal memory
+            if index.numel() != memory[0].keys.size(0) * num_beams:  # finished videos left
+                videos = index.view(-1, num_beams)[:, 0] // num_beams
+                memory = [layer.select(videos) for layer in memory]
+            cache.reorder(index)
+
+        return step, reorder

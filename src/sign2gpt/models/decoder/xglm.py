@@ -19,6 +19,7 @@ from sign2gpt.models.config import DecoderConfig
 from sign2gpt.models.decoder.base import SignDecoder, register_family, self_attention_mask
 from sign2gpt.models.decoder.kv_cache import KVCache
 from sign2gpt.models.decoder.sign_attention import SignCrossAttention, SignMemory, split_heads
+from sign2gpt.models.decoder.static_step import StaticKVCache
 from sign2gpt.models.layers.lora import LoRALinear, merged_weight, stacked_lora
 from sign2gpt.models.layers.sinusoidal import sinusoidal_encoding
 
@@ -88,7 +89,7 @@ class XGLMAttention(nn.Module):
         hidden: torch.Tensor,
         mask: torch.Tensor | None,
         memory: SignMemory | None,
-        cache: KVCache | None,
+        cache: KVCache | StaticKVCache | None,
     ) -> torch.Tensor:
         """Normalised hidden states (B, L, d) -> attention output (B, L, d).
 
@@ -137,7 +138,7 @@ class XGLMLayer(nn.Module):
         x: torch.Tensor,
         mask: torch.Tensor | None,
         memory: SignMemory | None,
-        cache: KVCache | None,
+        cache: KVCache | StaticKVCache | None,
     ) -> torch.Tensor:
         x = x + self.dropout(self.self_attn(self.self_attn_layer_norm(x), mask, memory, cache))
         hidden = self.activation_dropout(F.gelu(self.fc1(self.final_layer_norm(x))))
@@ -175,7 +176,7 @@ class XGLMSignDecoder(SignDecoder):
         positions: torch.Tensor,
         mask: torch.Tensor | None,
         memory: list[SignMemory] | None,
-        cache: KVCache | None = None,
+        cache: KVCache | StaticKVCache | None = None,
     ) -> torch.Tensor:
         model = self.model
         x = model.embed_tokens(input_ids) * model.embed_scale  # (B, L, d)
