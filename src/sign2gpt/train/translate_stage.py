@@ -43,7 +43,9 @@ class TranslateModule(nn.Module):
         """Sign features (B, T', D) and mask of a batch of videos (or of extracted features)."""
         batch = batch.to(self.device)
         if isinstance(batch, FeatureBatch):
-            return batch.features, batch.mask
+            # float32 as stored: Fabric's bf16-mixed casts float inputs (dataclass fields too)
+            # before training steps, while evaluation reads them as they are.
+            return batch.features.float(), batch.mask
         video = self.transforms[0 if self.training else 1](
             batch.frames, batch.mask
         )  # (B, T, 3, S, S)

@@ -87,14 +87,22 @@ class Graphed:
         elif self.graph is not None:
             self.graph.replay()
         else:
-            side = torch.cuda.Stream(self.device)
-            side.wait_stream(torch.cuda.current_stream(self.device))
-            with torch.cuda.stream(side):
-                self.fn()
-            torch.cuda.current_stream(self.device).wait_stream(side)
-            self.graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(self.graph):
-                self.fn()
+            # On `self.device`, even when another GPU is current (`--device cuda:1`).
+            with torch.cuda.device(self.device):
+                side = torch.cuda.Stream()
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):
+                    self.fn()
+                    torch.cuda.synchronize()
+                    # capture_begin/end rather than `torch.cuda.graph`, which also runs
+                    # gc.collect() and empty_cache(): a fixed cost on every `generate` call.
+                    self.graph = torch.cuda.CUDAGraph()
+                    self.graph.capture_begin()
+                    try:
+                        self.fn()
+                    finally:
+                        self.graph.capture_end()
+                torch.cuda.current_stream().wait_stream(side)
             if self.replay_after_capture:
                 self.graph.replay()
 
