@@ -8,6 +8,8 @@ import torch
 from sign2gpt.models.config import tiny_config
 from sign2gpt.models.decoder import build_decoder
 from sign2gpt.models.decoder.kv_cache import KVCache
+from sign2gpt.models.decoder.static_step import StaticStep
+from sign2gpt.models.performance import compile_model
 
 
 def trained_decoder(eos_boost: float, seed: int = 0):
@@ -143,3 +145,20 @@ def test_cuda_graph_generation_equals_the_cpu_search():
     eager = [decoder.generate(features, mask, b, 16, fixed_shapes=False) for b in (1, 4)]
     assert graphed == on_cpu
     assert eager == on_cpu
+
+
+def test_compiled_layers_never_recompile_after_the_first_fixed_shape_step():
+    """On CUDA the second step is the graph capture, where torch.compile cannot compile."""
+    decoder = trained_decoder(eos_boost=2.5)
+    features, mask = sign_batch(3)
+    compile_model(decoder, dynamic=False, backend="eager")
+    with torch.no_grad():
+        memory = decoder.encode_signs(features, mask)
+        static = StaticStep(decoder.forward_tokens, memory, 6, 2, 5, decoder.cfg.num_layers)
+        tokens = torch.full((6, 1), decoder.cfg.bos_id)
+        first = static.step(tokens).clone()
+        with torch._dynamo.config.patch(error_on_recompile=True):
+            static.reorder(torch.tensor([1, 0, 3, 2]))  # rows leave: padding from here
+            later = static.step(tokens[:4])
+            static.step(tokens[:4])
+    assert later.shape == (4, first.size(1))

@@ -30,22 +30,37 @@ class StaticKVCache:
     Same `update` interface as `KVCache`, but it returns the whole buffer: attention reads
     all `capacity` positions, and the caller's mask hides those not written yet. Buffers
     start at zero so hidden positions never hold NaN (0 x NaN would leak through softmax).
+    They are allocated up front, not at the first step: a layer under `torch.compile` would
+    otherwise guard on "not allocated yet" and recompile at the second step, which is the
+    CUDA-graph capture, where compiling fails.
+
+    Args:
+        num_layers: decoder layers.
+        rows: N.
+        capacity: positions to hold.
+        position: (1,) long tensor on the device, the slot each step writes.
+        like: a tensor (., H, ., head_dim) with the keys' head layout, dtype and device (the
+            sign memory's keys: they come from the same k projection as the self-attention
+            keys, under the same autocast).
     """
 
-    def __init__(self, num_layers: int, capacity: int, position: torch.Tensor):
-        self.capacity = capacity
-        self.position = position  # (1,) long, on the device: the slot this step writes
-        self.keys: list[torch.Tensor | None] = [None] * num_layers
-        self.values: list[torch.Tensor | None] = [None] * num_layers
+    def __init__(
+        self,
+        num_layers: int,
+        rows: int,
+        capacity: int,
+        position: torch.Tensor,
+        like: torch.Tensor,
+    ):
+        self.position = position
+        shape = (rows, like.size(1), capacity, like.size(3))
+        self.keys = [like.new_zeros(shape) for _ in range(num_layers)]
+        self.values = [like.new_zeros(shape) for _ in range(num_layers)]
 
     def update(
         self, layer: int, keys: torch.Tensor, values: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Write this step's keys/values (N, H, 1, head_dim); return (N, H, capacity, hd)."""
-        if self.keys[layer] is None:
-            rows, heads, _, head_dim = keys.shape
-            self.keys[layer] = keys.new_zeros(rows, heads, self.capacity, head_dim)
-            self.values[layer] = values.new_zeros(rows, heads, self.capacity, head_dim)
         self.keys[layer].index_copy_(2, self.position, keys)
         self.values[layer].index_copy_(2, self.position, values)
         return self.keys[layer], self.values[layer]
@@ -53,8 +68,7 @@ class StaticKVCache:
     def reorder(self, index: torch.Tensor) -> None:
         """Row i continues row `index[i]` (in place; `index` has all N rows)."""
         for buffer in (*self.keys, *self.values):
-            if buffer is not None:
-                buffer.copy_(buffer.index_select(0, index))
+            buffer.copy_(buffer.index_select(0, index))
 
 
 class Graphed:
@@ -145,7 +159,7 @@ class StaticStep:
         self.position = torch.zeros(1, dtype=torch.long, device=device)
         self.key_positions = torch.arange(capacity, device=device)
         self.index = torch.zeros(rows, dtype=torch.long, device=device)
-        self.cache = StaticKVCache(num_layers, capacity, self.position)
+        self.cache = StaticKVCache(num_layers, rows, capacity, self.position, memory[0].keys)
         self.log_probs: torch.Tensor | None = None
         # A step may run twice (see `Graphed`): it rewrites the same cache slot identically.
         self._step = Graphed(self._forward, device, use_graph, replay_after_capture=True)
