@@ -9,13 +9,17 @@ below before timing). Measured side by side in one run:
   its LoRA branches), `train_speedup_frozen_lm` with the LM frozen (Sign2GPT's setting);
 - generation: sentences/s with beam 4 and exactly `--new-tokens` tokens for both
   (EOS forbidden until then: `min_new_tokens` in both), same batch of sentences. Ours also
-  runs its sign cross-attention (64 sign positions), which the plain LM does not have.
+  runs its sign cross-attention (64 sign positions), which the plain LM does not have. On a
+  GPU ours replays each step as a CUDA graph; a third row shows the search without graphs
+  (`fixed_shapes=False`);
+- with `--compile`: ours again with its layers `torch.compile`d (mode reduce-overhead on a
+  GPU, i.e. CUDA graphs), training only (`train_speedup_compiled`).
 
 Sizes: `mid` (6 layers, d=1024, 16 heads, FFN 4096, vocab 32,768: the vocabulary is cut so
 the layers, not the output projection, dominate) on CPU; `full` (XGLM-1.7B shape, vocab
 256,008, bf16) on a GPU.
 
-    python bench/decoder.py [--device cuda] [--quick]
+    python bench/decoder.py [--device cuda] [--quick] [--compile]
 """
 
 from __future__ import annotations
