@@ -27,8 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-dir", help="Phoenix14T text for --size full: phoenix14t.<split>."
                         "de/.gloss or PHOENIX-2014-T.<split>.corpus.csv (default: "
                         "../shared/data/phoenix14t-text next to the repository)")
-    parser.add_argument("--workers", type=int, default=2,
-                        help="worker processes (default: 2; output does not depend on it)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes (default: one per available core; the output "
+                        "does not depend on it)")
     parser.add_argument("--limit", type=int, default=0,
                         help="at most this many sentences per split (default: all)")
     parser.add_argument("--image-size", type=int, default=64, help="frame side (default: 64)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 import shutil
 from pathlib import Path
 from typing import Literal
@@ -140,8 +141,16 @@ def plan_jobs(cfg: SynthConfig, splits: dict[str, list[Sentence]]) -> list[_Job]
     return jobs
 
 
+def available_cores() -> int:
+    """CPU cores this process may use (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def generate_corpus(cfg: SynthConfig, out: str | Path, *, text_dir: str | Path | None = None,
-                    workers: int = 2, force: bool = False, progress: bool = True) -> dict:
+                    workers: int | None = None, force: bool = False,
+                    progress: bool = True) -> dict:  # fmt: skip
     """Write a SynthSign corpus to `out` and return its metadata (also in synthsign.json).
 
     The corpus is built in a hidden sibling folder and renamed to `out` only when complete.
@@ -150,10 +159,12 @@ def generate_corpus(cfg: SynthConfig, out: str | Path, *, text_dir: str | Path |
         cfg: generator config.
         out: output folder; must not exist unless `force` (then it must be a SynthSign corpus).
         text_dir: Phoenix14T text for `full`.
-        workers: worker processes (the output does not depend on it).
+        workers: worker processes (the output does not depend on it); None = one per
+            available core.
         force: replace an existing SynthSign corpus at `out`.
         progress: show a progress bar.
     """
+    workers = available_cores() if workers is None else workers
     out = Path(out)
     _check_target(out, force)
     splits, vocabulary, source = load_sentences(cfg, text_dir)

@@ -14,7 +14,7 @@ def prepare_corpus(
     limit: int = 0,
     text_dir: Path | None = None,
     reuse: bool = True,
-    workers: int = 2,
+    workers: int | None = None,
 ) -> bool:
     """Generate SynthSign `size` into `folder`; returns True when an identical one was reused.
 
@@ -26,7 +26,7 @@ def prepare_corpus(
         text_dir: Phoenix14T text for `full` (default ../shared/data/phoenix14t-text).
         reuse: keep a corpus already there with the same size, seed and limit (the generator is
             deterministic, so it is byte-identical to a new one); False always regenerates.
-        workers: generator processes.
+        workers: generator processes (None: one per available core).
     """
     from sign2gpt.synth.generate import SynthConfig, generate_corpus
 
