@@ -19,7 +19,7 @@ from torch import nn
 
 from sign2gpt.models.adapters import is_adapter_name
 from sign2gpt.models.config import DecoderConfig
-from sign2gpt.models.decoder.generation import beam_search, greedy_search
+from sign2gpt.models.decoder.generation import beam_search, greedy_search, source_videos
 from sign2gpt.models.decoder.kv_cache import KVCache
 from sign2gpt.models.decoder.sign_attention import SignMemory
 from sign2gpt.models.decoder.static_step import StaticKVCache, StaticStep
@@ -233,7 +233,7 @@ class SignDecoder(nn.Module, ABC):
         def reorder(index: torch.Tensor) -> None:
             nonlocal memory
             if index.numel() != memory[0].keys.size(0) * num_beams:  # finished videos left
-                videos = index.view(-1, num_beams)[:, 0] // num_beams
+                videos = source_videos(index, num_beams)
                 memory = [layer.select(videos) for layer in memory]
             cache.reorder(index)
 

@@ -124,5 +124,11 @@ def beam_search(
     return [_until_eos(row, eos_id) for row in chosen.tolist()]
 
 
+def source_videos(index: torch.Tensor, group: int) -> torch.Tensor:
+    """The video each group of rows continues after `reorder(index)` (rows are sample-major,
+    `group` per video), i.e. which videos' sign memory to keep when some have finished."""
+    return index.view(-1, group)[:, 0] // group
+
+
 def _until_eos(row: list[int], eos_id: int) -> list[int]:
     return row[: row.index(eos_id)] if eos_id in row else row

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import torch
 
+from sign2gpt.models.decoder.generation import source_videos
 from sign2gpt.models.decoder.sign_attention import SignMemory
 
 # forward(tokens (N, 1), positions (1,), mask (1, 1, 1, capacity), memory, cache) -> logits
@@ -186,7 +187,7 @@ class StaticStep:
         self.index[:count].copy_(index)
         if count != self.alive_rows:  # videos finished: move their sign memory along
             videos = torch.zeros_like(self.memory[0].mask[:, 0, 0, 0], dtype=torch.long)
-            survivors = index.view(-1, self.group)[:, 0] // self.group
+            survivors = source_videos(index, self.group)
             videos[: survivors.numel()] = survivors
             for layer in self.memory:
                 for tensor in (layer.keys, layer.values, layer.mask):
