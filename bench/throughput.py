@@ -233,9 +233,9 @@ def main() -> None:
         rows.append({"variant": name, "videos/s": args.batch / seconds, "step s": seconds,
                      "first step s": first, "MFU %": 100 * flops / seconds / peak,
                      "peak GiB": results[name]["peak_memory_gib"] or "n/a (CPU)"})  # fmt: skip
-        if name == "eager" and args.profile:
-            print(profile_table(step, args.device))
         if name == "eager":
+            if args.profile:
+                print(profile_table(step, args.device))
             translate = translate_seconds(
                 model, cfg, args.videos, translate_batch, args.frames, args.device
             )
