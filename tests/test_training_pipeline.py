@@ -3,6 +3,7 @@ localize; a run killed mid-epoch resumes to the same weights; DDP on 2 CPU proce
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import subprocess
@@ -15,9 +16,14 @@ import torch
 
 from sign2gpt.checkpoint import load_checkpoint
 from sign2gpt.cli import main
+from sign2gpt.models.config import model_config_from_dict
+from sign2gpt.models.sign2gpt import Sign2GPT
+from sign2gpt.train.builders import build_model
+from sign2gpt.train.checkpointing import checkpoint_tensors
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.run_config import load_run_config
-from sign2gpt.train.trained import load_trained
+from sign2gpt.train.trained import load_trained, stage1_of
+from sign2gpt.train.warm_start import WarmStart, train_warm_started
 
 
 def _only_run(runs: Path, prefix: str) -> Path:
@@ -184,7 +190,7 @@ def test_ddp_on_two_cpu_processes_keeps_replicas_identical(
 
 
 def test_sign_z2gpt_trains_on_extracted_features(
-    trained_runs, tiny_synth_corpus, tiny_lm, tiny_run_config, tmp_path
+    trained_runs, tiny_synth_corpus, tiny_lm, tiny_run_config, tmp_path, capsys
 ):
     stage1, _ = trained_runs
     init = str(stage1 / "checkpoints" / "best.safetensors")
@@ -197,13 +203,58 @@ def test_sign_z2gpt_trains_on_extracted_features(
     cfg = tiny_run_config(tmp_path / "z.yaml", "translate", tiny_synth_corpus, runs, lm=tiny_lm)
     args = ["train", "-c", str(cfg), f"features={tmp_path / 'z'}", "model.freeze_visual=true",
             "train.epochs=1"]  # fmt: skip
-    assert main(args) == 0
-    trained = load_trained(_only_run(runs, "tiny-translate") / "checkpoints" / "best.safetensors")
+    assert main(args) == 2  # without --init the checkpoint's visual side is not the features'
+    assert "--init" in capsys.readouterr().err
+    assert main([*args, "--init", init]) == 0
+    z_best = _only_run(runs, "tiny-translate") / "checkpoints" / "best.safetensors"
+    trained = load_trained(z_best)
     trainable = {n for n, p in trained.model.named_parameters() if p.requires_grad}
     assert trainable and all(n.startswith("decoder.") for n in trainable)
     assert "decoder.sign_proj.linear.weight" in trainable
     with pytest.raises(SystemExit):
         main(["extract", "--checkpoint", init])  # --split and --out are required
+
+    # End to end from the Sign(Z)2GPT run: `init` gives its adapters as well as the visual side.
+    e2e_cfg = dataclasses.replace(load_run_config(cfg), init=str(z_best))
+    started = build_model(e2e_cfg).state_dict()
+    assert all(torch.equal(started[k], v) for k, v in trained.model.state_dict().items())
+
+
+def test_warm_start_trains_sign_z2gpt_then_end_to_end(
+    trained_runs, tiny_synth_corpus, tiny_lm, tiny_run_config, tmp_path
+):
+    stage1, _ = trained_runs
+    path = tiny_run_config(tmp_path / "tr.yaml", "translate", tiny_synth_corpus,
+                           tmp_path / "runs", lm=tiny_lm, epochs=1)  # fmt: skip
+    init = str(stage1 / "checkpoints" / "best.safetensors")
+    cfg = dataclasses.replace(load_run_config(path), init=init)
+    z_run, run = train_warm_started(cfg, tmp_path / "z", WarmStart(z_epochs=2, end_to_end_epochs=1))
+    z_cfg = load_run_config(z_run.config_path)
+    assert z_cfg.model.freeze_visual and z_cfg.features == str(tmp_path / "z")
+    assert z_cfg.init == init and z_cfg.train.epochs == 2
+    end_to_end = load_run_config(run.config_path)
+    assert end_to_end.init == str(z_run.checkpoint("best")) and not end_to_end.features
+    assert end_to_end.train.epochs == 1
+    warm, trained = load_trained(z_run.checkpoint("best")), load_trained(run.checkpoint("best"))
+    warm_state, state = warm.model.state_dict(), trained.model.state_dict()
+    moved = [k for k in state if not torch.equal(state[k], warm_state[k])]
+    assert any(k.startswith("sign_encoder.") for k in moved)  # the visual side trains now
+    assert stage1_of(trained).path == Path(init)  # found through the Sign(Z)2GPT run
+
+
+def test_frozen_stage1_adapters_are_checkpointed_beside_a_pretrained_backbone():
+    """Sign(Z)2GPT freezes the stage-1 spatial adapters; no pretrained file holds them."""
+    cfg = model_config_from_dict({
+        "preset": "tiny", "stage": "translate", "freeze_visual": True,
+        "spatial": {"pretrained": "dinov2.safetensors"},  # referenced, never read here
+        "decoder": {"pretrained": "lm-folder", "vocab_size": 64},
+    })  # fmt: skip
+    names = set(checkpoint_tensors(Sign2GPT(cfg)))
+    assert {"spatial.proj.weight", "spatial.norm.running_mean"} <= names
+    assert any(n.startswith("spatial.vit.") and ".lora." in n for n in names)
+    assert not any(n.startswith("spatial.vit.") and ".lora." not in n for n in names)
+    assert "decoder.sign_proj.linear.weight" in names
+    assert "decoder.model.layers.0.self_attn.q_proj.weight" not in names
 
 
 def test_video_reliance_is_zero_with_shut_gates_and_shows_once_they_open(trained_runs):

@@ -2,7 +2,8 @@
 
 Logs loss, teacher-forced dev token accuracy every epoch and generated dev BLEU-1..4 /
 ROUGE-L (beam search) every `train.bleu_every` epochs; keeps the best checkpoint by BLEU-4.
-With `features=DIR` (from `sign2gpt extract`) it trains Sign(Z)2GPT on frozen features.
+With `features=DIR` (from `sign2gpt extract`) it trains Sign(Z)2GPT on frozen features;
+`--init` with that Sign(Z)2GPT checkpoint then goes on end to end, adapters already open.
 
 Example:
   sign2gpt train -c configs/phoenix14t/translate.yaml \
@@ -23,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--init",
         type=Path,
-        help="stage-1 checkpoint whose spatial model and sign encoder start this stage",
+        help="stage-1 checkpoint whose spatial model and sign encoder start this stage, or a "
+        "stage-2 one (e.g. Sign(Z)2GPT) that also gives the decoder adapters",
     )
 
 

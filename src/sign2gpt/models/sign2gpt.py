@@ -14,6 +14,9 @@ from sign2gpt.models.prototype_head import PrototypeHead, PrototypeOutput
 from sign2gpt.models.sign_encoder import SignEncoder
 from sign2gpt.models.spatial import SpatialBackbone
 
+# The visual side: what stage 1 trains and stage 2 starts from.
+VISUAL_PARTS = ("spatial.", "sign_encoder.")
+
 
 def count_parameters(module: nn.Module) -> dict[str, int]:
     """{"params": all parameters (tied ones once), "trainable": those with requires_grad}."""
@@ -103,9 +106,17 @@ class Sign2GPT(nn.Module):
 
     def is_trainable(self, name: str) -> bool:
         """Whether the parameter or buffer `name` trains (and so goes in adapter checkpoints)."""
-        part, _, rest = name.partition(".")
-        if self.cfg.freeze_visual and part in ("spatial", "sign_encoder"):
+        if self.cfg.freeze_visual and name.startswith(VISUAL_PARTS):
             return False
+        return self.is_own(name)
+
+    def is_own(self, name: str) -> bool:
+        """Whether `name` is ours (adapters, heads, sign encoder), not a pretrained backbone's.
+
+        Unlike `is_trainable` this ignores `freeze_visual`: frozen stage-1 adapters are still
+        ours, and a checkpoint must hold them (no pretrained file has them).
+        """
+        part, _, rest = name.partition(".")
         child = getattr(self, part)
         return child.is_trainable(rest) if hasattr(child, "is_trainable") else True
 

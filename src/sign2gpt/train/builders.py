@@ -12,7 +12,7 @@ from sign2gpt.checkpoint import load_checkpoint, load_model_tensors
 from sign2gpt.data import VideoDataset, VideoTransform
 from sign2gpt.errors import CheckpointError
 from sign2gpt.models.performance import compile_model, enable_activation_checkpointing
-from sign2gpt.models.sign2gpt import Sign2GPT
+from sign2gpt.models.sign2gpt import VISUAL_PARTS, Sign2GPT
 from sign2gpt.models.tokenizer import TextTokenizer, check_compatible
 from sign2gpt.text import (
     PseudoGlossVocab,
@@ -25,8 +25,6 @@ from sign2gpt.text import (
 from sign2gpt.train.run_config import RunConfig
 
 log = logging.getLogger(__name__)
-
-VISUAL_PARTS = ("spatial.", "sign_encoder.")
 
 
 @dataclass
@@ -73,7 +71,7 @@ def load_tokenizer(cfg: RunConfig) -> TextTokenizer:
 
 
 def build_model(cfg: RunConfig, glosses: Glosses | None = None) -> Sign2GPT:
-    """The stage's model with its frozen pretrained parts loaded (and stage-1 init for stage 2)."""
+    """The stage's model with its frozen pretrained parts loaded (and its `init` checkpoint)."""
     if cfg.stage == "pretrain":
         if glosses is None:
             raise ValueError("the pretrain stage needs its pseudo-glosses")
@@ -82,7 +80,7 @@ def build_model(cfg: RunConfig, glosses: Glosses | None = None) -> Sign2GPT:
         model = Sign2GPT(cfg.model)
     model.load_pretrained()
     if cfg.init:
-        load_visual_init(model, cfg.init)
+        load_init(model, cfg.init)
     if cfg.train.activation_checkpointing:
         enable_activation_checkpointing(model)
     if cfg.train.compile:
@@ -90,15 +88,23 @@ def build_model(cfg: RunConfig, glosses: Glosses | None = None) -> Sign2GPT:
     return model
 
 
-def load_visual_init(model: Sign2GPT, path: str | Path) -> None:
-    """Start from a stage-1 checkpoint's spatial model and sign encoder (its head is dropped)."""
+def load_init(model: Sign2GPT, path: str | Path) -> None:
+    """Start from an earlier run's checkpoint.
+
+    A stage-1 checkpoint gives the spatial model and sign encoder (its prototype head is
+    dropped). A stage-2 checkpoint (e.g. Sign(Z)2GPT, trained on frozen features) gives those
+    and the decoder's adapters, so training goes on end to end from it.
+    """
     ckpt = load_checkpoint(path)
-    visual = {k: v for k, v in ckpt.model.items() if k.startswith(VISUAL_PARTS)}
-    if not visual:
-        raise CheckpointError(path, "holds no spatial / sign encoder weights (not a stage-1 run?)")
-    # Frozen visual weights are in the checkpoint only when no pretrained file provided them.
-    load_model_tensors(model, visual, path)
-    log.info("initialised %d visual tensors from %s", len(visual), path)
+    parts = VISUAL_PARTS
+    if model.decoder is not None and ckpt.meta.get("stage") == "translate":
+        parts += ("decoder.",)
+    tensors = {k: v for k, v in ckpt.model.items() if k.startswith(parts)}
+    if not any(k.startswith(VISUAL_PARTS) for k in tensors):
+        raise CheckpointError(path, "holds no spatial / sign encoder weights (not a trained run?)")
+    # Frozen pretrained weights are in the checkpoint only when no pretrained file provided them.
+    load_model_tensors(model, tensors, path)
+    log.info("initialised %d tensors from %s", len(tensors), path)
 
 
 def transforms(cfg: RunConfig) -> tuple[VideoTransform, VideoTransform]:

@@ -10,7 +10,8 @@ from sign2gpt.models.sign2gpt import Sign2GPT
 
 
 def checkpoint_tensors(model: Sign2GPT) -> dict[str, torch.Tensor]:
-    """Trainable weights and buffers, plus frozen parts that no pretrained file provides.
+    """Our weights and buffers (adapters, heads, sign encoder: also when frozen, as the stage-1
+    parts of Sign(Z)2GPT), plus frozen parts that no pretrained file provides.
 
     Frozen weights loaded from a pretrained path (DINOv2, XGLM) are referenced by that path in
     the stored config instead of being copied; randomly initialised frozen parts (tests,
@@ -25,7 +26,7 @@ def checkpoint_tensors(model: Sign2GPT) -> dict[str, torch.Tensor]:
     return {
         name: tensor
         for name, tensor in model.state_dict().items()
-        if model.is_trainable(name) or not name.startswith(tuple(external))
+        if model.is_own(name) or not name.startswith(tuple(external))
     }
 
 

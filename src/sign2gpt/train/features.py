@@ -85,7 +85,7 @@ def extract_features(
     index = index_file(out, split)
     write_json(
         index,
-        {"split": split, "checkpoint": str(trained.path), "dim": features.size(-1),
+        {"split": split, "checkpoint": str(trained.path.resolve()), "dim": features.size(-1),
          "videos": videos},
     )  # fmt: skip
     return index
@@ -100,9 +100,12 @@ class FeatureDataset(Dataset):
         if not path.is_file():
             raise DataError(path, f"no features for split {split!r}; run `sign2gpt extract`")
         try:
-            videos = json.loads(path.read_text(encoding="utf-8"))["videos"]
+            index = json.loads(path.read_text(encoding="utf-8"))
+            videos = index["videos"]
         except (ValueError, KeyError, TypeError) as exc:
             raise DataError(path, f"not a feature index ({exc})") from None
+        self.index_path = path
+        self.source = index.get("checkpoint")  # the stage-1 checkpoint that wrote them
         self.records = [FeatureRecord(i, v["text"], f"{path}:{i}") for i, v in videos.items()]
         self.features = {}
         for shard in sorted({v["shard"] for v in videos.values()}):
@@ -125,6 +128,19 @@ class FeatureDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, FeatureRecord]:
         record = self.records[index]
         return self.features[record.id], record
+
+
+def check_feature_source(init: str | None, features: FeatureDataset) -> None:
+    """The run must start from the checkpoint that wrote the features: its checkpoint keeps
+    that visual side, so translating videos with it gives the features the decoder learned on.
+    """
+    source = features.source
+    if source and (init is None or Path(init).resolve() != Path(source).resolve()):
+        raise DataError(
+            features.index_path,
+            f"these features come from {source}; start the run from it (--init {source}) "
+            "so that its checkpoint encodes videos as they were encoded here",
+        )
 
 
 def collate_features(items: list[tuple[torch.Tensor, FeatureRecord]]) -> FeatureBatch:

@@ -14,7 +14,7 @@ from sign2gpt.errors import CheckpointError
 from sign2gpt.models.tokenizer import check_tokenizer_coverage
 from sign2gpt.train.builders import build_model, load_tokenizer, prepare_glosses, transforms
 from sign2gpt.train.engine import Progress, Trainer, make_fabric
-from sign2gpt.train.features import FeatureDataset, collate_features
+from sign2gpt.train.features import FeatureDataset, check_feature_source, collate_features
 from sign2gpt.train.loaders import EvaluationBatches, training_epochs
 from sign2gpt.train.pretrain_stage import PretrainModule, PretrainTask
 from sign2gpt.train.run_config import RunConfig, load_run_config
@@ -57,6 +57,7 @@ def _train_process(fabric, cfg: RunConfig, run: RunDir, resume: bool, skip_bad: 
     if cfg.features:  # Sign(Z)2GPT: frozen stage-1 features instead of videos
         train_set = FeatureDataset(cfg.data, cfg.features, cfg.data.train_split)
         dev_set = FeatureDataset(cfg.data, cfg.features, cfg.data.dev_split)
+        check_feature_source(cfg.init, train_set)
         collate = collate_features
     else:
         train_set = build_dataset(cfg.data, cfg.data.train_split, skip_bad=skip_bad)

@@ -40,7 +40,8 @@ class RunConfig:
 
     name: str = "run"
     out_dir: str = "runs"
-    # Stage-1 checkpoint whose spatial + sign encoder weights start stage 2.
+    # Checkpoint that starts stage 2: stage 1 (spatial + sign encoder) or stage 2 (those and
+    # the decoder adapters, e.g. a Sign(Z)2GPT run to go on end to end).
     init: str | None = None
     # Sign(Z)2GPT: folder of features from `sign2gpt extract`; stage 2 trains on them.
     features: str | None = None

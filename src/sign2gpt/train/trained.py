@@ -73,14 +73,15 @@ def load_trained(path: str | Path, device: str | torch.device = "cpu") -> Traine
 
 
 def stage1_of(trained: TrainedModel, device: str | torch.device = "cpu") -> TrainedModel:
-    """The stage-1 model behind a checkpoint: itself, or the stage-1 run a stage 2 started from."""
+    """The stage-1 model behind a checkpoint: itself, or the stage-1 run its stage 2 started
+    from (through a Sign(Z)2GPT run when it went on end to end from one)."""
     if trained.cfg.stage == "pretrain":
         return trained
     if not trained.cfg.init:
         raise CheckpointError(
             trained.path, "is a stage-2 run without a stage-1 init, so it has no pseudo-gloss head"
         )
-    return load_trained(trained.cfg.init, device)
+    return stage1_of(load_trained(trained.cfg.init, device), device)
 
 
 def video_dataset(cfg: RunConfig, paths: list[Path]) -> tuple[VideoDataset, list[DataError]]:
