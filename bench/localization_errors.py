@@ -19,7 +19,7 @@ from pathlib import Path
 
 from common import machine_info, markdown_table, save_results
 from sign2gpt.data import build_dataset
-from sign2gpt.localization_eval import Alignment, frame_interval, overlaps
+from sign2gpt.localization_eval import Alignment, LocalizationCounts, judge_video, overlaps
 from sign2gpt.train.benchmark import SYNTH_FPS, lemma_gloss_alignment
 from sign2gpt.train.builders import transforms
 from sign2gpt.train.inference import localize_dataset
@@ -44,14 +44,11 @@ def pick_kind(interval: tuple, others: list[tuple], kinds: tuple[str, str, str])
 
 def classify(spans: dict, timings: dict, alignment: Alignment) -> dict:
     """Counts of each kind of span and occurrence over every video, plus timing offsets."""
-    aligned_glosses = set().union(*alignment.values())
     counts: Counter[str] = Counter()
     offsets = []  # seconds from a wrongly timed span's centre to its word's nearest sign
     for video_id, predicted in spans.items():
-        truth = [(t["gloss"], frame_interval(t["start"], t["end"], SYNTH_FPS))
-                 for t in timings[video_id] if t["gloss"] in aligned_glosses]  # fmt: skip
-        judged = [(alignment[p["gloss"]], (p["start"], p["end"]))
-                  for p in predicted if p["gloss"] in alignment]  # fmt: skip
+        video = judge_video(predicted, timings[video_id], alignment, SYNTH_FPS)
+        judged, truth = video.judged, video.truth
         for glosses, span in judged:
             signed = [when for g, when in truth if g in glosses]
             kind = pick_kind(span, signed, SPAN_KINDS)
@@ -62,15 +59,17 @@ def classify(spans: dict, timings: dict, alignment: Alignment) -> dict:
         for gloss, when in truth:
             named = [span for glosses, span in judged if gloss in glosses]
             counts[pick_kind(when, named, SIGN_KINDS)] += 1
-    spans_total = sum(v for k, v in counts.items() if k.startswith("span"))
-    signs_total = sum(v for k, v in counts.items() if k.startswith("sign"))
-    precision = counts["span: right"] / max(spans_total, 1)
-    recall = counts["sign: found"] / max(signs_total, 1)
+    scores = LocalizationCounts(
+        predicted_spans=sum(counts[k] for k in SPAN_KINDS),
+        correct_spans=counts[SPAN_KINDS[0]],
+        true_occurrences=sum(counts[k] for k in SIGN_KINDS),
+        found_occurrences=counts[SIGN_KINDS[0]],
+    )
     return {
         **dict(sorted(counts.items())),
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(2 * precision * recall / max(precision + recall, 1e-12), 4),
+        "precision": round(scores.precision, 4),
+        "recall": round(scores.recall, 4),
+        "f1": round(scores.f1, 4),
         "wrong_time_offset_median_s": round(statistics.median(offsets), 3) if offsets else None,
     }
 

@@ -40,6 +40,7 @@ from sign2gpt.config import apply_overrides, load_yaml
 from sign2gpt.data.readers import read_split
 from sign2gpt.synth.generate import UNSEEN_SPLIT
 from sign2gpt.train.benchmark import StageMeter, stage1_report
+from sign2gpt.train.config import scaled_epochs
 from sign2gpt.train.demo import (
     METRICS,
     DemoSettings,
@@ -133,17 +134,13 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()  # fmt: skip
 
 
-def scaled(epochs: int, scale: float) -> int:
-    return max(1, round(epochs * scale))
-
-
 def stage_config(
     yaml: dict[str, Any], where: Path, overrides: list[str], scale: float
 ) -> RunConfig:
     """A stage's config from its YAML (read once at the start: the run must not pick up edits
     made while it runs), with `overrides` and its epochs multiplied by `scale`."""
     epochs = run_config_from_dict(apply_overrides(yaml, overrides), str(where)).train.epochs
-    overrides = [*overrides, f"train.epochs={scaled(epochs, scale)}"]
+    overrides = [*overrides, f"train.epochs={scaled_epochs(epochs, scale)}"]
     return run_config_from_dict(apply_overrides(yaml, overrides), str(where))
 
 
@@ -217,23 +214,25 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     with meter("stand-in LM + tokenizer"):
         decoder = stage_config(yaml[translate_yaml], translate_yaml, common, scale).model.decoder
         lm = train_language_model(
-            train_texts, decoder, lm_dir, LMTraining(epochs=scaled(size.lm_epochs, scale))
+            train_texts, decoder, lm_dir, LMTraining(epochs=scaled_epochs(size.lm_epochs, scale))
         )
     with meter("stand-in ViT (pose regression)"):
         pose_data = dataclasses.replace(stage1_cfg.data, frame_stride=size.vit_frame_stride)
-        train_visual_backbone(pose_data, stage1_cfg.model.spatial.vit, vit_path,
-                              ViTTraining(epochs=scaled(size.vit_epochs, scale)))  # fmt: skip
+        vit_training = ViTTraining(epochs=scaled_epochs(size.vit_epochs, scale))
+        train_visual_backbone(pose_data, stage1_cfg.model.spatial.vit, vit_path, vit_training)
     with meter("stage 1: pseudo-gloss pretraining"):
         stage1_run = start_run(stage1_cfg)
         stage1 = train_stage(stage1_cfg, stage1_run)
     stage2 = [*common, f"model.decoder.pretrained={lm_dir}",
               f"model.decoder.vocab_size={lm.vocab_size}"]  # fmt: skip
     runs = {"stage1": stage1_run}
-    with_pgp = [*stage2, f"init={stage1_run.checkpoint('best')}"]
-    cfg = run_config_from_dict(apply_overrides(yaml[translate_yaml], with_pgp), str(translate_yaml))
+    # (its config's epochs are replaced by the warm start's)
+    cfg = stage_config(yaml[translate_yaml], translate_yaml,
+                       [*stage2, f"init={stage1_run.checkpoint('best')}"], scale)  # fmt: skip
+    warm_start = size.warm_start.scaled(scale)
     with meter("stage 2 with PGP: Sign(Z)2GPT, then end to end"):
         runs["with_pgp_z"], runs["with_pgp"] = train_warm_started(
-            cfg, out / "stage1-features", size.warm_start.scaled(scale)
+            cfg, out / "stage1-features", warm_start
         )
     for key, label, extra in (
         ("without_pgp", "stage 2 without PGP", ["name=synth-translate-no-pgp"]),
@@ -291,9 +290,10 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     results["commit"] = git_commit()
     results["settings"] = {
         "epochs_scale": scale, "seed": args.seed, "limit": args.limit, "device": args.device,
-        "corpus_reused": reused, "lm_epochs": scaled(size.lm_epochs, scale),
-        "vit_epochs": scaled(size.vit_epochs, scale), "vit_frame_stride": size.vit_frame_stride,
-        "warm_start": dataclasses.asdict(size.warm_start.scaled(scale)),
+        "corpus_reused": reused, "lm_epochs": scaled_epochs(size.lm_epochs, scale),
+        "vit_epochs": scaled_epochs(size.vit_epochs, scale),
+        "vit_frame_stride": size.vit_frame_stride,
+        "warm_start": dataclasses.asdict(warm_start),
         "stage_epochs": {k: load_run_config(r.config_path).train.epochs for k, r in runs.items()},
     }  # fmt: skip
     results["runs"] = {k: str(r.root) for k, r in runs.items()}

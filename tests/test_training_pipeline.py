@@ -20,6 +20,7 @@ from sign2gpt.models.config import model_config_from_dict
 from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.train.builders import build_model
 from sign2gpt.train.checkpointing import checkpoint_tensors
+from sign2gpt.train.evaluation import pick_device
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.run_config import load_run_config
 from sign2gpt.train.trained import load_trained, stage1_of
@@ -276,3 +277,9 @@ def test_video_reliance_is_zero_with_shut_gates_and_shows_once_they_open(trained
     opened = video_reliance(trained, "dev")
     # The tiny model's features differ little between videos, but the scores now do.
     assert abs(opened.log_likelihood - opened.log_likelihood_other_video) > 1e-6
+
+
+def test_pick_device_takes_fabric_accelerator_names():
+    """`train.accelerator` values work where a device is picked (the warm start's extraction)."""
+    assert pick_device("gpu") == torch.device("cuda")
+    assert pick_device("cpu") == torch.device("cpu")

@@ -107,13 +107,28 @@ class LocalizationCounts:
         return {"precision": self.precision, "recall": self.recall, "f1": self.f1, **asdict(self)}
 
 
-def score_video(
+@dataclass
+class JudgedVideo:
+    """What is judged in one video: spans of aligned lemmas and occurrences of aligned glosses.
+
+    Attributes:
+        judged: (glosses aligned to the span's lemma, (start, end) in seconds) per span.
+        truth: (gloss, (start, end) in seconds) per true occurrence.
+        unaligned_spans: spans of lemmas with no aligned gloss (not judged).
+    """
+
+    judged: list[tuple[set[str], tuple[float, float]]]
+    truth: list[tuple[str, tuple[float, float]]]
+    unaligned_spans: int
+
+
+def judge_video(
     predicted: Sequence[Mapping],
     timings: Sequence[Mapping],
     alignment: Alignment,
     fps: float,
-) -> LocalizationCounts:
-    """Counts of one video.
+) -> JudgedVideo:
+    """The spans and occurrences of one video that localization is scored on.
 
     Args:
         predicted: spans {"gloss": lemma, "start": s, "end": s} in seconds, end exclusive.
@@ -129,7 +144,19 @@ def score_video(
     ]
     spans = [(p["gloss"], (float(p["start"]), float(p["end"]))) for p in predicted]
     judged = [(alignment[w], span) for w, span in spans if w in alignment]
-    counts = LocalizationCounts(videos=1, unaligned_spans=len(spans) - len(judged))
+    return JudgedVideo(judged, truth, len(spans) - len(judged))
+
+
+def score_video(
+    predicted: Sequence[Mapping],
+    timings: Sequence[Mapping],
+    alignment: Alignment,
+    fps: float,
+) -> LocalizationCounts:
+    """Counts of one video (arguments as `judge_video`)."""
+    video = judge_video(predicted, timings, alignment, fps)
+    judged, truth = video.judged, video.truth
+    counts = LocalizationCounts(videos=1, unaligned_spans=video.unaligned_spans)
     counts.predicted_spans = len(judged)
     counts.correct_spans = sum(
         any(g in glosses and overlaps(span, when) for g, when in truth) for glosses, span in judged

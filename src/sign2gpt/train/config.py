@@ -53,3 +53,8 @@ class TrainConfig:
             raise ConfigError("train.devices and train.num_nodes must be >= 1")
         if self.validate_every < 1 or self.bleu_every < 1:
             raise ConfigError("train.validate_every and train.bleu_every must be >= 1")
+
+
+def scaled_epochs(epochs: int, factor: float) -> int:
+    """`epochs` times `factor`, rounded, at least 1 (longer or shorter runs of a recipe)."""
+    return max(1, round(epochs * factor))

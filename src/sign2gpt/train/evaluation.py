@@ -16,10 +16,10 @@ from sign2gpt.train.trained import load_trained
 
 
 def pick_device(name: str) -> torch.device:
-    """`auto` = the first GPU when there is one, else the CPU."""
+    """`auto` = the first GPU when there is one, else the CPU; `gpu` (Fabric's name) = cuda."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    return torch.device("cuda" if name == "gpu" else name)
 
 
 def evaluate_checkpoint(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sign2gpt.errors import ConfigError
+from sign2gpt.train.config import scaled_epochs
 from sign2gpt.train.evaluation import pick_device
 from sign2gpt.train.features import extract_features
 from sign2gpt.train.run import start_run, train_stage
@@ -37,7 +38,7 @@ class WarmStart:
 
     def scaled(self, factor: float) -> WarmStart:
         """Both epoch counts times `factor` (at least 1 each)."""
-        return WarmStart(*(max(1, round(e * factor)) for e in dataclasses.astuple(self)))
+        return WarmStart(*(scaled_epochs(e, factor) for e in dataclasses.astuple(self)))
 
 
 def sign_z2gpt_config(cfg: RunConfig, features: Path, epochs: int) -> RunConfig:
@@ -61,8 +62,7 @@ def train_warm_started(
     if not cfg.init:
         raise ConfigError("a warm start needs a stage-1 checkpoint in `init`")
     features = Path(features)
-    accelerator = cfg.train.accelerator
-    stage1 = load_trained(cfg.init, pick_device("cuda" if accelerator == "gpu" else accelerator))
+    stage1 = load_trained(cfg.init, pick_device(cfg.train.accelerator))
     for split in (cfg.data.train_split, cfg.data.dev_split):
         extract_features(stage1, split, features)
     del stage1
