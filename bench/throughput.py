@@ -2,10 +2,13 @@
 translation time. Random weights (speed does not depend on them).
 
 On a GPU: the paper's model (`full` preset: ViT-S/14 at 224 px, 4-block sign encoder,
-XGLM-1.7B), bf16 autocast, batch 8 x 128 frames. On CPU the full model is far too slow, so
-it runs the `synth` preset (4-block ViT at 56 px, 4-layer d=256 decoder) and says so.
+XGLM-1.7B), bf16 autocast, batch 8 x 128 frames, frozen backbone weights stored in bf16 as
+training stores them (`train.cast_frozen_weights`; a second row keeps them fp32). On CPU the
+full model is far too slow, so it runs the `synth` preset (4-block ViT at 56 px, 4-layer
+d=256 decoder) in fp32 and says so.
 
     python bench/throughput.py [--device cuda] [--compile] [--profile] [--videos 642]
+                               [--chunk-size N]
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ from common import (
     time_call,
 )  # fmt: skip
 from sign2gpt.models.config import PRESETS, ModelConfig
-from sign2gpt.models.performance import compile_model, enable_activation_checkpointing
+from sign2gpt.models.performance import (
+    cast_frozen_weights,
+    compile_model,
+    enable_activation_checkpointing,
+)
 from sign2gpt.models.sign2gpt import Sign2GPT
 
 # Dense bf16 tensor-core peaks (FLOP/s) from the vendors' data sheets, by device name.
@@ -196,24 +203,35 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
+        "--chunk-size", type=int, help="frames per ViT call (default: the preset's)"
+    )  # fmt: skip
+    parser.add_argument(
         "--profile", action="store_true", help="print the operators that take the most time"
     )
     args = parser.parse_args()
     on_gpu = args.device.startswith("cuda")
     preset = "full" if on_gpu else "synth"
     cfg = PRESETS[preset]("translate")
+    if args.chunk_size:
+        cfg.spatial.chunk_size = args.chunk_size
     translate_batch = args.translate_batch or (64 if on_gpu else 32)
     flops = training_flops(cfg, args.batch, args.frames, TEXT_LENGTH)
     peak, peak_source = peak_flops(args.device)
 
     rows, results = [], {}
-    variants = [("eager", None), ("activation checkpointing", enable_activation_checkpointing)]
+    # (name, switch, frozen weights in bf16): bf16 storage only where autocast runs (GPU).
+    variants = [("eager", None, on_gpu)]
+    if on_gpu:
+        variants.append(("eager, frozen weights kept fp32", None, False))
+    variants.append(("activation checkpointing", enable_activation_checkpointing, on_gpu))
     if args.compile:
-        variants.append(("torch.compile", compile_model))
-    for name, switch in variants:
+        variants.append(("torch.compile", compile_model, on_gpu))
+    for name, switch, bf16_frozen in variants:
         torch.manual_seed(0)
         with torch.device(args.device):  # built in place: the full LM is slow to init on a host
             model = Sign2GPT(cfg)
+        if bf16_frozen:  # the pretrained ViT and LM, as `train.cast_frozen_weights` does
+            cast_frozen_weights(model, torch.bfloat16, lambda n, m=model: not m.is_own(n))
         if switch is not None:
             switch(model)
         if on_gpu:
@@ -246,6 +264,8 @@ def main() -> None:
         "reduced_size_on_cpu": not on_gpu,
         "settings": {"batch": args.batch, "frames": args.frames, "text_tokens": TEXT_LENGTH,
                      "precision": "bf16 autocast" if on_gpu else "fp32",
+                     "frozen_weights": "bf16 (fp32 where a row says so)" if on_gpu else "fp32",
+                     "vit_chunk_size": cfg.spatial.chunk_size,
                      "translate_videos": args.videos, "translate_batch": translate_batch,
                      "num_beams": 4, "max_new_tokens": 64, "repeat": args.repeat},
         "train_step_flops": flops,

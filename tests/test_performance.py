@@ -6,7 +6,11 @@ import torch
 import torch.nn.functional as F
 
 from sign2gpt.models.config import tiny_config
-from sign2gpt.models.performance import compile_model, enable_activation_checkpointing
+from sign2gpt.models.performance import (
+    cast_frozen_weights,
+    compile_model,
+    enable_activation_checkpointing,
+)
 from sign2gpt.models.sign2gpt import Sign2GPT
 
 
@@ -68,15 +72,62 @@ def test_compiled_blocks_compute_the_same():
     assert set(compiled.state_dict()) == set(eager.state_dict())
 
 
-def test_generation_with_merged_adapters_equals_the_unmerged_forward():
+def test_generation_with_fixed_weights_equals_the_unmerged_forward():
     model = tiny_model().eval()
     decoder = model.decoder
     torch.manual_seed(5)
     signs, ids = torch.randn(2, 4, 32), torch.randint(3, 64, (2, 5))
     with torch.no_grad():
         expected = decoder(ids, None, signs)
-        with decoder.merged_adapters():
+        with decoder.fixed_weights():
             merged = decoder(ids, None, signs)
         after = decoder(ids, None, signs)
     torch.testing.assert_close(merged, expected, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(after, expected, atol=0, rtol=0)  # unmerged on exit
+
+
+def backbone_weight_bytes_saved_for_backward(model: Sign2GPT) -> tuple[float, dict, int]:
+    """(loss, grads, bytes of tensors autograd saved that are not parameters themselves) of
+    one bf16-autocast step."""
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    extra = 0
+
+    def pack(tensor):
+        nonlocal extra
+        if tensor.untyped_storage().data_ptr() not in params:
+            extra += tensor.untyped_storage().nbytes()
+        return tensor
+
+    hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor)
+    with hooks, torch.autocast("cpu", dtype=torch.bfloat16):
+        loss, grads = loss_and_grads(model)
+    return loss, grads, extra
+
+
+def test_frozen_weights_in_bf16_give_the_same_step_without_their_fp32_copies():
+    plain = tiny_model()
+    cast = tiny_model()
+    count = cast_frozen_weights(cast, torch.bfloat16, lambda name: not cast.is_own(name))
+    # Every linear / conv weight and bias of the frozen ViT and LM; nothing of ours, and no
+    # embedding, norm or token parameter.
+    linears = [
+        f"{module_name}.{attr}"
+        for module_name, module in cast.named_modules()
+        if isinstance(module, (torch.nn.Linear, torch.nn.Conv2d))
+        for attr in ("weight", "bias")
+        if not cast.is_own(f"{module_name}.{attr}")
+    ]
+    assert count == len(linears) > 20
+    dtypes = {n: p.dtype for n, p in cast.named_parameters()}
+    assert all(dtypes[n] == torch.bfloat16 for n in linears)
+    assert all(dtypes[n] == torch.float32 for n in dtypes if n not in linears)
+    expected_loss, expected, plain_bytes = backbone_weight_bytes_saved_for_backward(plain)
+    loss, grads, cast_bytes = backbone_weight_bytes_saved_for_backward(cast)
+    assert loss == expected_loss  # autocast would have rounded those weights the same way
+    for name, grad in grads.items():
+        torch.testing.assert_close(grad, expected[name], atol=0, rtol=0, msg=name)
+    # Autocast's bf16 copies of the frozen decoder weights are no longer kept for backward.
+    decoder_bf16 = sum(
+        2 * p.numel() for n, p in cast.named_parameters() if n in linears and "decoder" in n
+    )
+    assert plain_bytes - cast_bytes >= decoder_bf16

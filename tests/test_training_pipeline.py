@@ -283,3 +283,33 @@ def test_pick_device_takes_fabric_accelerator_names():
     """`train.accelerator` values work where a device is picked (the warm start's extraction)."""
     assert pick_device("gpu") == torch.device("cuda")
     assert pick_device("cpu") == torch.device("cpu")
+
+
+def test_bf16_training_keeps_the_pretrained_lm_in_bf16_with_the_same_results(
+    tiny_synth_corpus, tiny_lm, tiny_run_config, tmp_path
+):
+    path = tiny_run_config(tmp_path / "tr.yaml", "translate", tiny_synth_corpus,
+                           tmp_path / "runs", lm=tiny_lm, epochs=1)  # fmt: skip
+    cast = load_run_config(path, ["train.precision=bf16-mixed", "name=cast"])
+    dtypes = {n: p.dtype for n, p in build_model(cast).named_parameters()}
+    assert dtypes["decoder.model.layers.0.fc1.weight"] == torch.bfloat16  # from the LM folder
+    assert dtypes["decoder.model.layers.0.self_attn.q_proj.lora.A"] == torch.float32  # ours
+    assert dtypes["decoder.model.embed_tokens.weight"] == torch.float32
+    assert dtypes["spatial.vit.blocks.0.attn.qkv.weight"] == torch.float32  # no DINOv2 file
+    fp32 = build_model(load_run_config(path)).decoder.model.layers[0].fc1.weight.dtype
+    assert fp32 == torch.float32  # 32-true: nothing to cast
+
+    # Training and validation (generation included, under autocast) as with fp32 storage.
+    kept = load_run_config(path, [
+        "train.precision=bf16-mixed", "train.cast_frozen_weights=false", "name=kept"])  # fmt: skip
+    results = {}
+    for cfg in (cast, kept):
+        progress = train_stage(cfg, start_run(cfg))
+        best = load_checkpoint(_only_run(tmp_path / "runs", cfg.name) / "checkpoints" /
+                               "best.safetensors").model  # fmt: skip
+        results[cfg.name] = progress.history, best
+    assert results["cast"][0] == results["kept"][0]
+    assert results["cast"][1].keys() == results["kept"][1].keys()
+    assert "decoder.model.layers.0.fc1.weight" not in results["cast"][1]  # referenced, not stored
+    for name, tensor in results["cast"][1].items():
+        assert torch.equal(tensor, results["kept"][1][name]), name

@@ -1,14 +1,16 @@
-"""Speed and memory switches for training: activation checkpointing and `torch.compile`.
+"""Speed and memory switches for training: activation checkpointing, `torch.compile` and
+frozen weights stored in bf16.
 
-Both work block by block (ViT blocks, sign-encoder blocks, decoder layers), change no
-parameter names (checkpoints load the same with and without them) and are called by the
-training setup when `train.activation_checkpointing` / `train.compile` are on.
+None changes a parameter name (checkpoints load the same with and without them); the
+training setup calls them when `train.activation_checkpointing` / `train.compile` /
+`train.bf16_frozen_weights` are on. The first two work block by block (ViT blocks,
+sign-encoder blocks, decoder layers).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
@@ -83,3 +85,36 @@ def compile_model(
     for block in blocks:
         block.compile(dynamic=dynamic, mode=mode, backend=backend)
     return len(blocks)
+
+
+def cast_frozen_weights(
+    model: nn.Module, dtype: torch.dtype, select: Callable[[str], bool] = lambda name: True
+) -> int:
+    """Store the frozen weights and biases of linear and conv layers in `dtype`, in place.
+
+    Why: under bf16 autocast every linear and conv casts its fp32 weight to bf16 on each call
+    and keeps that copy for the backward pass. Storing frozen weights in bf16 gives the same
+    products (autocast's cast and this one round alike) without the fp32 copy (XGLM-1.7B's
+    layers: 4.8 GB) and without a cast per layer per step. Only matmul weights change:
+    embeddings and norms stay fp32, as autocast keeps them. Everything that then uses the
+    model must run under autocast. Trainable weights (LoRA, heads) are never cast.
+
+    Args:
+        model: any module.
+        dtype: e.g. torch.bfloat16.
+        select: which parameter names (as in `model.named_parameters()`) may be cast.
+    Returns:
+        the number of tensors cast.
+    """
+    count = 0
+    for module_name, module in model.named_modules():
+        if not isinstance(module, (nn.Linear, nn.Conv2d)):
+            continue
+        for attr in ("weight", "bias"):
+            param = getattr(module, attr)
+            name = f"{module_name}.{attr}" if module_name else attr
+            if param is None or param.requires_grad or param.dtype == dtype or not select(name):
+                continue
+            param.data = param.data.to(dtype)
+            count += 1
+    return count

@@ -11,7 +11,11 @@ import torch
 from sign2gpt.checkpoint import load_checkpoint, load_model_tensors
 from sign2gpt.data import VideoDataset, VideoTransform
 from sign2gpt.errors import CheckpointError
-from sign2gpt.models.performance import compile_model, enable_activation_checkpointing
+from sign2gpt.models.performance import (
+    cast_frozen_weights,
+    compile_model,
+    enable_activation_checkpointing,
+)
 from sign2gpt.models.sign2gpt import VISUAL_PARTS, Sign2GPT
 from sign2gpt.models.tokenizer import TextTokenizer, check_compatible
 from sign2gpt.text import (
@@ -22,6 +26,8 @@ from sign2gpt.text import (
     load_targets,
     save_prototypes,
 )
+from sign2gpt.train.checkpointing import is_pretrained_weight
+from sign2gpt.train.config import frozen_weight_dtype
 from sign2gpt.train.run_config import RunConfig
 
 log = logging.getLogger(__name__)
@@ -81,6 +87,9 @@ def build_model(cfg: RunConfig, glosses: Glosses | None = None) -> Sign2GPT:
     model.load_pretrained()
     if cfg.init:
         load_init(model, cfg.init)
+    dtype = frozen_weight_dtype(cfg.train)
+    if dtype is not None:  # training and validation run under the matching autocast
+        cast_frozen_weights(model, dtype, lambda name: is_pretrained_weight(model, name))
     if cfg.train.activation_checkpointing:
         enable_activation_checkpointing(model)
     if cfg.train.compile:

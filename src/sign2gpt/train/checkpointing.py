@@ -17,17 +17,23 @@ def checkpoint_tensors(model: Sign2GPT) -> dict[str, torch.Tensor]:
     the stored config instead of being copied; randomly initialised frozen parts (tests,
     ablations) must be stored or the checkpoint could not be rebuilt.
     """
+    return {
+        name: tensor
+        for name, tensor in model.state_dict().items()
+        if not is_pretrained_weight(model, name)
+    }
+
+
+def is_pretrained_weight(model: Sign2GPT, name: str) -> bool:
+    """Whether `name` is a frozen backbone weight that a configured pretrained file provides
+    (so a checkpoint does not copy it)."""
     cfg = model.cfg
     external = []
     if cfg.spatial.pretrained is not None:
         external.append("spatial.")
     if model.decoder is not None and cfg.decoder.pretrained is not None:
         external.append("decoder.")
-    return {
-        name: tensor
-        for name, tensor in model.state_dict().items()
-        if model.is_own(name) or not name.startswith(tuple(external))
-    }
+    return name.startswith(tuple(external)) and not model.is_own(name)
 
 
 class StageCheckpoints:

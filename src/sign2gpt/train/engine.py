@@ -257,7 +257,9 @@ class Trainer:
         if self.fabric.is_global_zero:
             module = self.task.model
             module.eval()
-            with torch.no_grad():
+            # Under the training precision's autocast, as Lightning validates (frozen weights
+            # may be stored in bf16: `train.cast_frozen_weights`).
+            with torch.no_grad(), self.fabric.autocast():
                 metrics = self.task.validate(module, p.epoch)
             module.train()
         metrics = self.fabric.broadcast(metrics, src=0)

@@ -159,17 +159,19 @@ class SignDecoder(nn.Module, ABC):
         return self.forward_tokens(input_ids, positions, mask, memory)
 
     @contextlib.contextmanager
-    def merged_adapters(self) -> Iterator[None]:
-        """Inside the block, layers with `merge_adapters` fold their LoRAs into the frozen
-        weights (fewer, larger matmuls per generation step); they unmerge on exit."""
-        layers = [m for m in self.modules() if hasattr(m, "merge_adapters")]
-        for layer in layers:
-            layer.merge_adapters()
+    def fixed_weights(self, rows: int = 32) -> Iterator[None]:
+        """Inference with weights that do not change inside the block: modules with
+        `fix_weights(rows)` fold their LoRAs into the frozen weights (fewer, larger matmuls per
+        step) and keep their matmul weights in the device's fastest layout for `rows` rows
+        (`FixedLinear`); they drop those copies on exit."""
+        modules = [m for m in self.modules() if hasattr(m, "fix_weights")]
+        for module in modules:
+            module.fix_weights(rows)
         try:
             yield
         finally:
-            for layer in layers:
-                layer.unmerge_adapters()
+            for module in modules:
+                module.unfix_weights()
 
     @torch.no_grad()
     def generate(
@@ -207,7 +209,7 @@ class SignDecoder(nn.Module, ABC):
             step, reorder = static.step, static.reorder
         else:
             step, reorder = self._growing_step(memory, num_beams, max_new_tokens)
-        with self.merged_adapters():
+        with self.fixed_weights(rows=batch * num_beams):
             if num_beams == 1:
                 return greedy_search(
                     step, reorder, batch, cfg.bos_id, cfg.eos_id, max_new_tokens, device,

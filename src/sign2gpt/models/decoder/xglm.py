@@ -9,6 +9,7 @@ output projection tied to the token embedding.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -20,6 +21,7 @@ from sign2gpt.models.decoder.base import SignDecoder, register_family, self_atte
 from sign2gpt.models.decoder.kv_cache import KVCache
 from sign2gpt.models.decoder.sign_attention import SignCrossAttention, SignMemory, split_heads
 from sign2gpt.models.decoder.static_step import StaticKVCache
+from sign2gpt.models.layers.fixed_linear import FixedLinear
 from sign2gpt.models.layers.lora import LoRALinear, merged_weight, stacked_lora
 from sign2gpt.models.layers.sinusoidal import sinusoidal_encoding
 
@@ -27,11 +29,21 @@ from sign2gpt.models.layers.sinusoidal import sinusoidal_encoding
 POSITION_OFFSET = 2
 
 
+@dataclass
+class FixedAttention:
+    """An attention layer's weights while fixed for generation (see `XGLMAttention`)."""
+
+    qkv: FixedLinear
+    out: FixedLinear
+    down: torch.Tensor
+    up: torch.Tensor
+
+
 class XGLMAttention(nn.Module):
     """Self-attention with LoRA on q/k/v/out and the gated sign cross-attention inside.
 
     q, k, v and the cross-attention query (which shares the frozen q projection) come from
-    one stacked matmul plus one stacked LoRA. During generation `merge_adapters` folds the
+    one stacked matmul plus one stacked LoRA. During generation `fix_weights` folds the
     LoRAs into one (3d, d) weight, and the cross-attention query becomes q plus a rank-2r
     correction (its LoRA' minus q's LoRA), so no second d x d weight is streamed per step.
     """
@@ -47,19 +59,19 @@ class XGLMAttention(nn.Module):
         self.v_proj = LoRALinear(d, d, cfg.lora)
         self.out_proj = LoRALinear(d, d, cfg.lora)
         self.sign = SignCrossAttention(d, d, d, cfg.num_heads, cfg.lora)
-        # While `merge_adapters` is active: qkv weight, qkv bias, out weight, and the
-        # cross-query correction factors (2r, d), (d, 2r).
-        self.merged: tuple[torch.Tensor, ...] | None = None
+        # While `fix_weights` is active: the qkv and out projections with their LoRAs folded
+        # in, and the cross-query correction factors (2r, d), (d, 2r).
+        self.fixed: FixedAttention | None = None
 
     def projections(
         self, hidden: torch.Tensor, with_sign: bool
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(B, L, d) -> q, k, v stacked (B, L, 3d) and the cross-attention query (B, L, d)."""
         d = hidden.size(-1)
-        if self.merged is not None:
-            weight, bias, _, down, up = self.merged
-            qkv = F.linear(hidden, weight, bias)
-            cross = qkv[..., :d] + (hidden @ down.t()) @ up.t() if with_sign else None
+        if self.fixed is not None:
+            fixed = self.fixed
+            qkv = fixed.qkv(hidden)
+            cross = qkv[..., :d] + (hidden @ fixed.down.t()) @ fixed.up.t() if with_sign else None
             return qkv, cross
         linears = (self.q_proj, self.k_proj, self.v_proj)
         base = F.linear(
@@ -70,19 +82,22 @@ class XGLMAttention(nn.Module):
         qkv = base + delta[..., : 3 * d]
         return qkv, (base[..., :d] + delta[..., 3 * d :]) if with_sign else None
 
-    def merge_adapters(self) -> None:
-        """Fold the LoRAs into the frozen weights (inference: adapters fixed until unmerged)."""
+    def fix_weights(self, rows: int) -> None:
+        """Fold the LoRAs into the frozen weights (inference: fixed until `unfix_weights`)."""
         q, k, v = self.q_proj, self.k_proj, self.v_proj
         weight = torch.cat([merged_weight(q), merged_weight(k), merged_weight(v)])
         bias = torch.cat([q.bias, k.bias, v.bias])
         cross, own = self.sign.lora_q, q.lora
-        down = torch.cat([cross.A, own.A])  # (2r, d)
-        up = torch.cat([cross.B * cross.scale, -own.B * own.scale], dim=1)  # (d, 2r)
-        self.merged = (weight, bias, merged_weight(self.out_proj), down, up)
+        self.fixed = FixedAttention(
+            qkv=FixedLinear(weight, bias, rows=rows),
+            out=FixedLinear(merged_weight(self.out_proj), self.out_proj.bias, rows=rows),
+            down=torch.cat([cross.A, own.A]),  # (2r, d)
+            up=torch.cat([cross.B * cross.scale, -own.B * own.scale], dim=1),  # (d, 2r)
+        )
         self.sign.frozen_gate = self.sign.gate.clamp(0.0, 1.0)[None, :, None, None]
 
-    def unmerge_adapters(self) -> None:
-        self.merged = self.sign.frozen_gate = None
+    def unfix_weights(self) -> None:
+        self.fixed = self.sign.frozen_gate = None
 
     def forward(
         self,
@@ -112,8 +127,8 @@ class XGLMAttention(nn.Module):
             out = out + self.sign(split_heads(cross, self.num_heads), memory)
         batch = out.size(0)
         out = out.transpose(1, 2).reshape(batch, length, -1)
-        if self.merged is not None:
-            return F.linear(out, self.merged[2], self.out_proj.bias)
+        if self.fixed is not None:
+            return self.fixed.out(out)
         return self.out_proj(out)
 
     def sign_memory(self, signs: torch.Tensor, sign_mask: torch.Tensor) -> SignMemory:
@@ -132,6 +147,19 @@ class XGLMLayer(nn.Module):
         self.fc1 = nn.Linear(cfg.d_model, cfg.ffn_dim)
         self.activation_dropout = nn.Dropout(cfg.activation_dropout)
         self.fc2 = nn.Linear(cfg.ffn_dim, cfg.d_model)
+        # While `fix_weights` is active: fc1 with the GELU fused in, and fc2.
+        self.fixed_ffn: tuple[FixedLinear, FixedLinear] | None = None
+
+    def fix_weights(self, rows: int) -> None:
+        """Fix the FFN weights in the device's fastest layout (inference)."""
+        fc1, fc2 = self.fc1, self.fc2
+        self.fixed_ffn = (
+            FixedLinear(fc1.weight, fc1.bias, activation="gelu", rows=rows),
+            FixedLinear(fc2.weight, fc2.bias, rows=rows),
+        )
+
+    def unfix_weights(self) -> None:
+        self.fixed_ffn = None
 
     def forward(
         self,
@@ -141,6 +169,9 @@ class XGLMLayer(nn.Module):
         cache: KVCache | StaticKVCache | None,
     ) -> torch.Tensor:
         x = x + self.dropout(self.self_attn(self.self_attn_layer_norm(x), mask, memory, cache))
+        if self.fixed_ffn is not None:  # inference: no dropout
+            fc1_gelu, fc2 = self.fixed_ffn
+            return x + fc2(fc1_gelu(self.final_layer_norm(x)))
         hidden = self.activation_dropout(F.gelu(self.fc1(self.final_layer_norm(x))))
         return x + self.dropout(self.fc2(hidden))
 
@@ -169,6 +200,14 @@ class XGLMSignDecoder(SignDecoder):
     def __init__(self, cfg: DecoderConfig):
         super().__init__(cfg)
         self.model = XGLMModel(cfg)
+        self.fixed_head: FixedLinear | None = None  # while `fix_weights` is active
+
+    def fix_weights(self, rows: int) -> None:
+        """Fix the output projection in the device's fastest layout (inference)."""
+        self.fixed_head = FixedLinear(self.model.embed_tokens.weight, rows=rows)
+
+    def unfix_weights(self) -> None:
+        self.fixed_head = None
 
     def forward_tokens(
         self,
@@ -185,6 +224,8 @@ class XGLMSignDecoder(SignDecoder):
         for i, layer in enumerate(model.layers):
             x = layer(x, mask, None if memory is None else memory[i], cache)
         x = model.layer_norm(x)
+        if self.fixed_head is not None:
+            return self.fixed_head(x)
         return F.linear(x, model.embed_tokens.weight)  # tied output projection
 
     def sign_memory(self, signs: torch.Tensor, sign_mask: torch.Tensor) -> list[SignMemory]:
