@@ -72,8 +72,11 @@ class SpatialConfig:
     # LoRA goes on qkv/proj/fc1/fc2 of the top `lora_blocks` blocks (0 = no spatial adapters).
     lora_blocks: int = 3
     out_dim: int = 512
-    # Frames per ViT call in `encode_video`, to bound activation memory.
-    chunk_size: int = 64
+    # Frames per ViT call in `encode_video`: bounds the frozen blocks' transient memory (and,
+    # with activation checkpointing, the recomputed blocks'). Each call costs the host ~600
+    # operator dispatches, so larger chunks launch less: 256 instead of 64 cuts a paper-shape
+    # training step's dispatches by 38% (8 x 128 frames, counted on CPU).
+    chunk_size: int = 256
     # DINOv2 weights: an original `.pth` file or a Hugging Face `Dinov2Model` folder.
     pretrained: Path | None = None
 
