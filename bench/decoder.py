@@ -8,7 +8,8 @@ below before timing). Measured side by side in one run:
   logits; `train_speedup` with every weight trainable in both (equal work; ours also runs
   its LoRA branches), `train_speedup_frozen_lm` with the LM frozen (Sign2GPT's setting);
 - generation: sentences/s with beam 4 and exactly `--new-tokens` tokens for both
-  (EOS forbidden until then: `min_new_tokens` in both), same batch of sentences. Ours also
+  (EOS forbidden until then: `min_new_tokens` in both), same batch of sentences, and again
+  for one sentence at a time (as `sign2gpt translate` runs a single video). Ours also
   runs its sign cross-attention (64 sign positions), which the plain LM does not have. On a
   GPU ours replays each step as a CUDA graph; a third row shows the search without graphs
   (`fixed_shapes=False`);
@@ -232,6 +233,14 @@ def main() -> None:
                                        fixed_shapes=False)  # fmt: skip
     for name, seconds in compare(runs, args.device, repeat=repeat).items():
         results.setdefault(name, {})["generate_sentences_per_s"] = gen_batch / seconds
+    if not args.quick:  # one video at a time: batch x beams = 4 rows per step
+        single = {
+            "transformers (eager)": generate_run(reference, True, 1, new_tokens, args.device,
+                                                 dtype),
+            "ours": generate_run(ours, False, 1, new_tokens, args.device, dtype),
+        }  # fmt: skip
+        for name, seconds in compare(single, args.device, repeat=repeat).items():
+            results[name]["generate_one_sentence_per_s"] = 1 / seconds
     ref, own = results["transformers (eager)"], results["ours"]
     summary = {
         "train_speedup": own["train_finetune_tokens_per_s"] / ref["train_finetune_tokens_per_s"],
@@ -240,6 +249,10 @@ def main() -> None:
         ),
         "generate_speedup": own["generate_sentences_per_s"] / ref["generate_sentences_per_s"],
     }
+    if "generate_one_sentence_per_s" in own:
+        summary["generate_speedup_one_sentence"] = (
+            own["generate_one_sentence_per_s"] / ref["generate_one_sentence_per_s"]
+        )
     if COMPILED in results:
         summary["train_speedup_compiled"] = (
             results[COMPILED]["train_finetune_tokens_per_s"] / ref["train_finetune_tokens_per_s"]
@@ -252,13 +265,14 @@ def main() -> None:
         "train tokens/s, full fine-tune": "train_finetune_tokens_per_s",
         "train tokens/s, frozen LM": "train_frozen_tokens_per_s",
         "generate sentences/s": "generate_sentences_per_s",
+        "generate sentences/s, one at a time": "generate_one_sentence_per_s",
     }
     rows = [
         {"implementation": name, **{c: values.get(k, "") for c, k in columns.items()}}
         for name, values in results.items()
     ]
     rows.append({"implementation": "speedup (ours / transformers)", **{
-        c: own[k] / ref[k] for c, k in columns.items()}})  # fmt: skip
+        c: own[k] / ref[k] for c, k in columns.items() if k in own}})  # fmt: skip
     record = {
         **summary,
         "machine": machine_info(args.device),
