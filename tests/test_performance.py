@@ -131,3 +131,17 @@ def test_frozen_weights_in_bf16_give_the_same_step_without_their_fp32_copies():
         2 * p.numel() for n, p in cast.named_parameters() if n in linears and "decoder" in n
     )
     assert plain_bytes - cast_bytes >= decoder_bf16
+
+
+def test_weights_fixed_once_serve_every_generate_inside_the_block():
+    decoder = tiny_model().eval().decoder
+    torch.manual_seed(6)
+    signs, mask = torch.randn(2, 4, 32), torch.ones(2, 4, dtype=torch.bool)
+    expected = decoder.generate(signs, mask, num_beams=2, max_new_tokens=5)
+    with decoder.fixed_weights():
+        prepared = decoder.model.layers[0].fixed_ffn
+        first = decoder.generate(signs, mask, num_beams=2, max_new_tokens=5)
+        second = decoder.generate(signs, mask, num_beams=2, max_new_tokens=5)
+        assert decoder.model.layers[0].fixed_ffn is prepared  # not prepared again per call
+    assert first == second == expected
+    assert decoder.model.layers[0].fixed_ffn is None and not decoder.weights_fixed

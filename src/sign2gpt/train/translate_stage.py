@@ -99,10 +99,11 @@ def generate_split(
     ids: list[str] = []
     hypotheses: list[str] = []
     references: list[str] = []
-    for batch in batches:
-        hypotheses += module.translate(batch, num_beams, max_new_tokens)
-        references += batch.texts
-        ids += batch.ids
+    with module.model.decoder.fixed_weights():  # prepared once for the whole split
+        for batch in batches:
+            hypotheses += module.translate(batch, num_beams, max_new_tokens)
+            references += batch.texts
+            ids += batch.ids
     return ids, hypotheses, references
 
 

@@ -85,6 +85,7 @@ class SignDecoder(nn.Module, ABC):
         super().__init__()
         self.cfg = cfg
         self.sign_proj = SignProjection(cfg.sign_dim, cfg.d_model, cfg.sign_pe)
+        self.weights_fixed = False  # inside `fixed_weights`
 
     # --- what a family implements -----------------------------------------------------------
 
@@ -163,13 +164,22 @@ class SignDecoder(nn.Module, ABC):
         """Inference with weights that do not change inside the block: modules with
         `fix_weights(rows)` fold their LoRAs into the frozen weights (fewer, larger matmuls per
         step) and keep their matmul weights in the device's fastest layout for `rows` rows
-        (`FixedLinear`); they drop those copies on exit."""
+        (`FixedLinear`); they drop those copies on exit.
+
+        An outer block (a whole evaluation loop) makes the inner ones (each `generate`) no-ops,
+        so the weights are prepared once, not once per batch. Nothing may change the weights
+        inside it."""
+        if self.weights_fixed:
+            yield
+            return
         modules = [m for m in self.modules() if hasattr(m, "fix_weights")]
         for module in modules:
             module.fix_weights(rows)
+        self.weights_fixed = True
         try:
             yield
         finally:
+            self.weights_fixed = False
             for module in modules:
                 module.unfix_weights()
 
