@@ -1,5 +1,7 @@
 """FixedLinear: the packed CPU path computes what F.linear computes."""
 
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -31,3 +33,25 @@ def test_cpu_fp32_weights_are_packed_where_onednn_exists():
 def test_unknown_activation_is_refused():
     with pytest.raises(ValueError, match="activation"):
         FixedLinear(torch.zeros(2, 2), activation="relu")
+
+
+def test_packing_is_skipped_when_the_copies_would_not_fit(monkeypatch):
+    from sign2gpt.models.layers import fixed_linear
+
+    weights = [torch.zeros(256, 256)]  # 256 KiB
+    monkeypatch.setattr(fixed_linear, "memory_available", lambda: 1 << 30)
+    assert fixed_linear.packing_fits(weights) == can_pack(weights[0])
+    monkeypatch.setattr(fixed_linear, "memory_available", lambda: 300 << 10)  # 300 KiB free
+    assert not fixed_linear.packing_fits(weights)
+    fixed = FixedLinear(weights[0], pack=False)
+    assert not fixed.packed
+    torch.testing.assert_close(fixed(torch.ones(2, 256)), torch.zeros(2, 256))
+
+
+def test_memory_available_reads_a_positive_amount():
+    from sign2gpt.models.layers.fixed_linear import memory_available
+
+    available = memory_available()
+    if Path("/proc/meminfo").is_file():  # Linux: MemAvailable is always there
+        assert available is not None
+    assert available is None or available > 0

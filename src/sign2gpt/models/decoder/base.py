@@ -23,6 +23,7 @@ from sign2gpt.models.decoder.generation import beam_search, greedy_search, sourc
 from sign2gpt.models.decoder.kv_cache import KVCache
 from sign2gpt.models.decoder.sign_attention import SignMemory
 from sign2gpt.models.decoder.static_step import StaticKVCache, StaticStep
+from sign2gpt.models.layers.fixed_linear import packing_fits
 from sign2gpt.models.layers.sinusoidal import sinusoidal_encoding
 
 # family name (`decoder.family` in configs) -> class; filled by `register_family`.
@@ -162,9 +163,10 @@ class SignDecoder(nn.Module, ABC):
     @contextlib.contextmanager
     def fixed_weights(self, rows: int = 32) -> Iterator[None]:
         """Inference with weights that do not change inside the block: modules with
-        `fix_weights(rows)` fold their LoRAs into the frozen weights (fewer, larger matmuls per
-        step) and keep their matmul weights in the device's fastest layout for `rows` rows
-        (`FixedLinear`); they drop those copies on exit.
+        `fix_weights(rows, pack)` fold their LoRAs into the frozen weights (fewer, larger
+        matmuls per step) and keep their matmul weights in the device's fastest layout for
+        `rows` rows (`FixedLinear`; `pack` is False when those copies would not fit in
+        memory); they drop the copies on exit.
 
         An outer block (a whole evaluation loop) makes the inner ones (each `generate`) no-ops,
         so the weights are prepared once, not once per batch. Nothing may change the weights
@@ -173,8 +175,9 @@ class SignDecoder(nn.Module, ABC):
             yield
             return
         modules = [m for m in self.modules() if hasattr(m, "fix_weights")]
+        pack = packing_fits(self.parameters())
         for module in modules:
-            module.fix_weights(rows)
+            module.fix_weights(rows, pack)
         self.weights_fixed = True
         try:
             yield

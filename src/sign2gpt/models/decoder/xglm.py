@@ -82,15 +82,15 @@ class XGLMAttention(nn.Module):
         qkv = base + delta[..., : 3 * d]
         return qkv, (base[..., :d] + delta[..., 3 * d :]) if with_sign else None
 
-    def fix_weights(self, rows: int) -> None:
+    def fix_weights(self, rows: int, pack: bool) -> None:
         """Fold the LoRAs into the frozen weights (inference: fixed until `unfix_weights`)."""
         q, k, v = self.q_proj, self.k_proj, self.v_proj
         weight = torch.cat([merged_weight(q), merged_weight(k), merged_weight(v)])
         bias = torch.cat([q.bias, k.bias, v.bias])
         cross, own = self.sign.lora_q, q.lora
         self.fixed = FixedAttention(
-            qkv=FixedLinear(weight, bias, rows=rows),
-            out=FixedLinear(merged_weight(self.out_proj), self.out_proj.bias, rows=rows),
+            qkv=FixedLinear(weight, bias, rows=rows, pack=pack),
+            out=FixedLinear(merged_weight(self.out_proj), self.out_proj.bias, rows=rows, pack=pack),
             down=torch.cat([cross.A, own.A]),  # (2r, d)
             up=torch.cat([cross.B * cross.scale, -own.B * own.scale], dim=1),  # (d, 2r)
         )
@@ -150,12 +150,12 @@ class XGLMLayer(nn.Module):
         # While `fix_weights` is active: fc1 with the GELU fused in, and fc2.
         self.fixed_ffn: tuple[FixedLinear, FixedLinear] | None = None
 
-    def fix_weights(self, rows: int) -> None:
+    def fix_weights(self, rows: int, pack: bool) -> None:
         """Fix the FFN weights in the device's fastest layout (inference)."""
         fc1, fc2 = self.fc1, self.fc2
         self.fixed_ffn = (
-            FixedLinear(fc1.weight, fc1.bias, activation="gelu", rows=rows),
-            FixedLinear(fc2.weight, fc2.bias, rows=rows),
+            FixedLinear(fc1.weight, fc1.bias, activation="gelu", rows=rows, pack=pack),
+            FixedLinear(fc2.weight, fc2.bias, rows=rows, pack=pack),
         )
 
     def unfix_weights(self) -> None:
@@ -202,9 +202,9 @@ class XGLMSignDecoder(SignDecoder):
         self.model = XGLMModel(cfg)
         self.fixed_head: FixedLinear | None = None  # while `fix_weights` is active
 
-    def fix_weights(self, rows: int) -> None:
+    def fix_weights(self, rows: int, pack: bool) -> None:
         """Fix the output projection in the device's fastest layout (inference)."""
-        self.fixed_head = FixedLinear(self.model.embed_tokens.weight, rows=rows)
+        self.fixed_head = FixedLinear(self.model.embed_tokens.weight, rows=rows, pack=pack)
 
     def unfix_weights(self) -> None:
         self.fixed_head = None

@@ -11,6 +11,9 @@ bf16, no oneDNN) it is plain `F.linear`.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+
 import torch
 import torch.nn.functional as F
 
@@ -27,6 +30,32 @@ def can_pack(weight: torch.Tensor) -> bool:
     )
 
 
+def memory_available() -> int | None:
+    """Bytes the OS can still hand out (Linux `MemAvailable`), or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def packing_fits(weights: Iterable[torch.Tensor]) -> bool:
+    """Whether packed copies of the packable `weights` take under half the free memory.
+
+    Packing copies every weight (XGLM-1.7B: about 7 GB more), which a laptop may not have;
+    then the plain `F.linear` path is used instead: slower, never out of memory.
+    """
+    needed = sum(w.numel() * w.element_size() for w in weights if can_pack(w))
+    available = memory_available()
+    return needed == 0 or available is None or needed < available // 2
+
+
 class FixedLinear:
     """y = activation(x W^T + b) for a W and b that do not change while it is in use.
 
@@ -38,6 +67,7 @@ class FixedLinear:
         bias: (out,) or None.
         activation: None or "gelu" (fused into the matmul when packed).
         rows: the row count to tune the packed layout for (batch x beams).
+        pack: False keeps the plain path even where packing is possible (`packing_fits`).
     """
 
     def __init__(
@@ -46,12 +76,13 @@ class FixedLinear:
         bias: torch.Tensor | None = None,
         activation: str | None = None,
         rows: int = 32,
+        pack: bool = True,
     ):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(map(str, ACTIVATIONS))}")
         self.activation = activation
         self.bias = None if bias is None else bias.detach()
-        self.packed = can_pack(weight)
+        self.packed = pack and can_pack(weight)
         weight = weight.detach()
         if self.packed:
             weight = torch.ops.mkldnn._reorder_linear_weight(weight, batch_size=rows)
