@@ -43,6 +43,7 @@ class TrainConfig:
     activation_checkpointing: bool = False
     # With a mixed precision, store the frozen pretrained linear weights (DINOv2, the LM) in
     # its 16-bit type: the same products, without their fp32 copies (XGLM-1.7B: 4.8 GB).
+    # Not under FSDP (one dtype per flattened module).
     cast_frozen_weights: bool = True
 
     def __post_init__(self) -> None:
@@ -61,8 +62,12 @@ class TrainConfig:
 
 
 def frozen_weight_dtype(cfg: TrainConfig) -> torch.dtype | None:
-    """The dtype to store frozen pretrained weights in (`cast_frozen_weights`), or None."""
-    if not cfg.cast_frozen_weights:
+    """The dtype to store frozen pretrained weights in (`cast_frozen_weights`), or None.
+
+    None under FSDP: it flattens each wrapped module's parameters into one tensor of one
+    dtype, and our trainable adapters stay fp32 beside the frozen weights.
+    """
+    if not cfg.cast_frozen_weights or cfg.strategy == "fsdp":
         return None
     return {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}.get(cfg.precision)
 
