@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -145,3 +146,18 @@ def test_weights_fixed_once_serve_every_generate_inside_the_block():
         assert decoder.model.layers[0].fixed_ffn is prepared  # not prepared again per call
     assert first == second == expected
     assert decoder.model.layers[0].fixed_ffn is None and not decoder.weights_fixed
+
+
+def test_a_failure_while_fixing_leaves_no_layer_fixed(monkeypatch):
+    decoder = tiny_model().eval().decoder
+    last = decoder.model.layers[-1]
+
+    def fail(rows, pack):
+        raise MemoryError("no room for the packed copies")
+
+    monkeypatch.setattr(last, "fix_weights", fail)
+    with pytest.raises(MemoryError), decoder.fixed_weights():
+        pass
+    assert all(layer.fixed_ffn is None for layer in decoder.model.layers)
+    assert all(layer.self_attn.fixed is None for layer in decoder.model.layers)
+    assert not decoder.weights_fixed

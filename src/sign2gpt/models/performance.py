@@ -3,7 +3,7 @@ frozen weights stored in bf16.
 
 None changes a parameter name (checkpoints load the same with and without them); the
 training setup calls them when `train.activation_checkpointing` / `train.compile` /
-`train.bf16_frozen_weights` are on. The first two work block by block (ViT blocks,
+`train.cast_frozen_weights` are on. The first two work block by block (ViT blocks,
 sign-encoder blocks, decoder layers).
 """
 

@@ -176,10 +176,10 @@ class SignDecoder(nn.Module, ABC):
             return
         modules = [m for m in self.modules() if hasattr(m, "fix_weights")]
         pack = packing_fits(self.parameters())
-        for module in modules:
-            module.fix_weights(rows, pack)
-        self.weights_fixed = True
-        try:
+        try:  # a failure part-way (out of memory) must not leave some modules fixed
+            for module in modules:
+                module.fix_weights(rows, pack)
+            self.weights_fixed = True
             yield
         finally:
             self.weights_fixed = False
