@@ -27,7 +27,7 @@ from sign2gpt.text import (
     save_prototypes,
 )
 from sign2gpt.train.checkpointing import is_pretrained_weight
-from sign2gpt.train.config import frozen_weight_dtype
+from sign2gpt.train.config import TrainConfig
 from sign2gpt.train.run_config import RunConfig
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,17 @@ def build_model(cfg: RunConfig, glosses: Glosses | None = None) -> Sign2GPT:
     if cfg.train.compile:
         compile_model(model)
     return model
+
+
+def frozen_weight_dtype(cfg: TrainConfig) -> torch.dtype | None:
+    """The dtype to store frozen pretrained weights in (`train.cast_frozen_weights`), or None.
+
+    None under FSDP: it flattens each wrapped module's parameters into one tensor of one
+    dtype, and our trainable adapters stay fp32 beside the frozen weights.
+    """
+    if not cfg.cast_frozen_weights or cfg.strategy == "fsdp":
+        return None
+    return {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}.get(cfg.precision)
 
 
 def load_init(model: Sign2GPT, path: str | Path) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import torch
-
 from sign2gpt.errors import ConfigError
 
 
@@ -59,17 +57,6 @@ class TrainConfig:
             raise ConfigError("train.devices and train.num_nodes must be >= 1")
         if self.validate_every < 1 or self.bleu_every < 1:
             raise ConfigError("train.validate_every and train.bleu_every must be >= 1")
-
-
-def frozen_weight_dtype(cfg: TrainConfig) -> torch.dtype | None:
-    """The dtype to store frozen pretrained weights in (`cast_frozen_weights`), or None.
-
-    None under FSDP: it flattens each wrapped module's parameters into one tensor of one
-    dtype, and our trainable adapters stay fp32 beside the frozen weights.
-    """
-    if not cfg.cast_frozen_weights or cfg.strategy == "fsdp":
-        return None
-    return {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}.get(cfg.precision)
 
 
 def scaled_epochs(epochs: int, factor: float) -> int:
