@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -26,6 +25,7 @@ from sign2gpt.checkpoint import Checkpoint, save_checkpoint
 from sign2gpt.errors import Sign2GPTError
 from sign2gpt.io import write_json
 from sign2gpt.train.config import TrainConfig
+from sign2gpt.train.loaders import EpochData
 from sign2gpt.train.run_dir import RunDir
 from sign2gpt.train.schedule import one_cycle_cosine
 
@@ -52,14 +52,6 @@ class Task(Protocol):
 
     def load_tensors(self, tensors: dict[str, torch.Tensor], path: str) -> None:
         """Load what `checkpoint_tensors` returned back into the model."""
-
-
-@dataclass
-class EpochData:
-    """Training batches: `loader(epoch, start)` yields the epoch's batches from `start` on."""
-
-    steps_per_epoch: int
-    loader: Callable[[int, int], Iterable[Any]]
 
 
 @dataclass

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader
 
 from sign2gpt.data import LengthGroupedBatchSampler, VideoBatch, VideoDataset, collate_samples
-from sign2gpt.train.engine import EpochData
+
+
+@dataclass
+class EpochData:
+    """Training batches: `loader(epoch, start)` yields the epoch's batches from `start` on."""
+
+    steps_per_epoch: int
+    loader: Callable[[int, int], Iterable[Any]]
 
 
 def training_epochs(
