@@ -6,8 +6,9 @@ dispatched operator is one kernel launch there. The count does not depend on lay
 so this runs the `full` preset's structure (12 ViT blocks, 4 sign-encoder blocks, 24 decoder
 layers, batch 8 x 128 frames, 32 target tokens) at tiny widths on CPU, under bf16 autocast
 and counts the top-level operators of each part of one step with a `TorchDispatchMode`.
-Rows: the setting of the H200 runs (ViT chunks of 64 frames, frozen backbone kept fp32),
-then the frozen backbone stored in bf16 as training now stores it, at each chunk size.
+Rows: training's settings before 2026-11-26 (ViT chunks of 64 frames, frozen backbone kept
+fp32, multi-tensor AdamW), then its settings now (frozen backbone stored in bf16, fused AdamW
+as `sign2gpt.train.engine.adamw` picks on CUDA) at each chunk size.
 
     python bench/host_ops.py [--chunk-sizes 64 256 1024]
 """
@@ -57,7 +58,7 @@ def tiny_widths(chunk_size: int) -> ModelConfig:
     return dataclasses.replace(cfg, spatial=spatial, sign_encoder=encoder, decoder=decoder)
 
 
-def count_step(chunk_size: int, bf16_frozen: bool) -> dict[str, dict[str, int]]:
+def count_step(chunk_size: int, bf16_frozen: bool, fused: bool) -> dict[str, dict[str, int]]:
     """{part: {"operators": n, "casts": n}} for the second of two identical steps."""
     torch.manual_seed(0)
     model = Sign2GPT(tiny_widths(chunk_size)).train()
@@ -67,8 +68,9 @@ def count_step(chunk_size: int, bf16_frozen: bool) -> dict[str, dict[str, int]]:
     mask = torch.ones(BATCH, FRAMES, dtype=torch.bool)
     ids = torch.randint(3, 64, (BATCH, TEXT_LENGTH))
     params = [p for p in model.parameters() if p.requires_grad]
-    # foreach: the multi-tensor AdamW a CUDA run picks by default (CPU would loop per tensor).
-    optimizer = torch.optim.AdamW(params, lr=1e-4, foreach=True)
+    # Not fused: the multi-tensor AdamW a CUDA run picks by default (CPU would loop per tensor).
+    kind = {"fused": True} if fused else {"foreach": True}
+    optimizer = torch.optim.AdamW(params, lr=1e-4, **kind)
     counts: dict[str, dict[str, int]] = {}
 
     def part(name: str, fn):
@@ -95,25 +97,28 @@ def main() -> None:
     parser.add_argument("--chunk-sizes", type=int, nargs="+", default=[64, 256, 1024])
     args = parser.parse_args()
     results, rows = {}, []
-    variants = [(64, False)] + [(chunk, True) for chunk in args.chunk_sizes]
-    for chunk, bf16_frozen in variants:
-        counts = count_step(chunk, bf16_frozen)
+    variants = [(64, False, False)] + [(chunk, True, True) for chunk in args.chunk_sizes]
+    for chunk, bf16_frozen, fused in variants:
+        counts = count_step(chunk, bf16_frozen, fused)
         total = Counter()
         for values in counts.values():
             total.update(values)
         frozen = "bf16" if bf16_frozen else "fp32"
-        results[f"chunk {chunk}, frozen {frozen}"] = {"parts": counts, "total": dict(total)}
+        adam = "fused" if fused else "multi-tensor"
+        key = f"chunk {chunk}, frozen {frozen}, AdamW {adam}"
+        results[key] = {"parts": counts, "total": dict(total)}
         rows.append({
-            "ViT chunk (frames)": chunk, "frozen weights": frozen,
+            "ViT chunk (frames)": chunk, "frozen weights": frozen, "AdamW": adam,
             **{part: counts[part]["operators"] for part in PARTS},
             "total": total["operators"], "of which casts": total["casts"],
         })  # fmt: skip
     settings = {
         "preset": "full (tiny widths)", "batch": BATCH, "frames": FRAMES,
-        "text_tokens": TEXT_LENGTH, "autocast": "bf16", "optimizer": "AdamW, foreach",
+        "text_tokens": TEXT_LENGTH, "autocast": "bf16",
     }  # fmt: skip
     record = {"machine": machine_info("cpu"), "settings": settings, "results": results}
-    columns = ["ViT chunk (frames)", "frozen weights", *PARTS, "total", "of which casts"]
+    columns = ["ViT chunk (frames)", "frozen weights", "AdamW", *PARTS, "total",
+               "of which casts"]  # fmt: skip
     save_results("host_ops", record, markdown_table(rows, columns),
                  title="Operators dispatched per training step (paper structure)")  # fmt: skip
 

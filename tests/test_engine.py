@@ -12,7 +12,8 @@ import torch
 from sign2gpt.checkpoint import Checkpoint, load_checkpoint, load_model_tensors, save_checkpoint
 from sign2gpt.errors import CheckpointError
 from sign2gpt.train.config import TrainConfig
-from sign2gpt.train.engine import EpochData, Trainer, TrainingError, make_fabric
+from sign2gpt.train.engine import Trainer, TrainingError, adamw, make_fabric
+from sign2gpt.train.loaders import EpochData
 from sign2gpt.train.run_dir import RunDir
 from sign2gpt.train.schedule import one_cycle_cosine
 
@@ -156,3 +157,19 @@ def test_checkpoint_roundtrip_and_errors(tmp_path: Path):
     junk.write_bytes(b"\x80\x04not a checkpoint")
     with pytest.raises(CheckpointError, match=r"junk\.safetensors"):
         load_checkpoint(junk)
+
+
+def test_adamw_is_fused_on_cuda_and_takes_the_same_steps():
+    cfg = TrainConfig(lr=1e-2, weight_decay=0.001)
+    torch.manual_seed(0)
+    start, grads = torch.randn(5, 3), [torch.randn(5, 3) for _ in range(3)]
+    results = {}
+    for device in ("cpu", "cuda"):  # the CUDA choice runs on CPU tensors here
+        param = torch.nn.Parameter(start.clone())
+        optimizer = adamw([param], cfg, torch.device(device))
+        assert optimizer.defaults["fused"] is (True if device == "cuda" else None)
+        for grad in grads:
+            param.grad = grad.clone()
+            optimizer.step()
+        results[device] = param.detach()
+    torch.testing.assert_close(results["cuda"], results["cpu"])

@@ -75,7 +75,7 @@ class SpatialConfig:
     # Frames per ViT call in `encode_video`: bounds the frozen blocks' transient memory (and,
     # with activation checkpointing, the recomputed blocks'). Each call costs the host ~600
     # operator dispatches, so larger chunks launch less: 256 instead of 64 cuts a paper-shape
-    # training step's dispatches by 43% (8 x 128 frames, `bench/host_ops.py`).
+    # training step's dispatches by 44% (8 x 128 frames, `bench/host_ops.py`).
     chunk_size: int = 256
     # DINOv2 weights: an original `.pth` file or a Hugging Face `Dinov2Model` folder.
     pretrained: Path | None = None
