@@ -37,6 +37,8 @@ from sign2gpt.models.performance import (
     enable_activation_checkpointing,
 )
 from sign2gpt.models.sign2gpt import Sign2GPT
+from sign2gpt.train.config import TrainConfig
+from sign2gpt.train.engine import adamw
 
 # Dense bf16 tensor-core peaks (FLOP/s) from the vendors' data sheets, by device name.
 GPU_PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "4090": 165e12}
@@ -150,7 +152,7 @@ def make_batch(cfg: ModelConfig, batch: int, frames: int, device: str):
 def train_step_fn(model: Sign2GPT, cfg: ModelConfig, batch: int, frames: int, device: str):
     video, mask, ids = make_batch(cfg, batch, frames, device)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=1e-4, fused=device.startswith("cuda"))
+    optimizer = adamw(params, TrainConfig(), torch.device(device))  # training's optimizer
     autocast = mixed_precision(device)
 
     def step():
@@ -231,7 +233,7 @@ def main() -> None:
         with torch.device(args.device):  # built in place: the full LM is slow to init on a host
             model = Sign2GPT(cfg)
         if bf16_frozen:  # the pretrained ViT and LM, as `train.cast_frozen_weights` does
-            cast_frozen_weights(model, torch.bfloat16, lambda n, m=model: not m.is_own(n))
+            cast_frozen_weights(model, torch.bfloat16)  # random weights: all frozen ones
         if switch is not None:
             switch(model)
         if on_gpu:
