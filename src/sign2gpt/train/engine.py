@@ -66,7 +66,9 @@ class Progress:
     replica_checksums: list[float] = field(default_factory=list)
 
 
-def adamw(params: list[torch.nn.Parameter], cfg: TrainConfig, device: torch.device):
+def adamw(
+    params: list[torch.nn.Parameter], cfg: TrainConfig, device: torch.device
+) -> torch.optim.AdamW:
     """The paper's AdamW. On CUDA the fused kernel: one launch per step instead of the ~900 of
     the multi-tensor default for our ~450 adapter tensors (`bench/host_ops.py`), on a step
     bound by launches. Elsewhere PyTorch's default, which our CPU benchmarks report."""
