@@ -205,7 +205,7 @@ def main() -> None:
     gen_batch = args.gen_batch or (32 if on_gpu else 2 if args.quick else 8)
     train_length = 32 if args.quick else args.train_length
     new_tokens = 16 if args.quick else args.new_tokens
-    repeat = 2 if args.quick else args.repeat
+    repeat = 3 if args.quick else args.repeat
 
     reference, ours = build_pair(shape, args.device, dtype)
     max_diff = check_same_function(reference, ours, shape, args.device)
