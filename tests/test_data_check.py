@@ -88,6 +88,14 @@ def test_clean_corpus_passes_with_statistics(tmp_path, capsys):
     assert "signers: 3" in out and "total: 6 rows, 0 bad - corpus OK" in out
 
 
+def test_short_config_flag_and_overrides_as_in_the_other_commands(tmp_path, capsys):
+    root = make_phoenix_corpus(tmp_path / "corpus", {"train": 2, "dev": 1, "test": 1})
+    config = write_config(tmp_path / "c.yaml", root=str(tmp_path / "elsewhere"))
+    code, out = run_check(capsys, "-c", config, "--split", "dev", f"data.root={root}")
+    assert code == 0, out
+    assert "split dev: 1 rows, 1 good, 0 bad" in out and "split train" not in out
+
+
 def test_manifest_with_wrong_delimiter_and_bad_rows(tmp_path, capsys):
     root = tmp_path / "corpus"
     make_video_manifest(root)

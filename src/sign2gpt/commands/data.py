@@ -23,11 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     check = sub.add_parser("check", help="validate a corpus and print length statistics")
     cache = sub.add_parser("cache", help="write the decoded-frame cache of a split")
     for action in (check, cache):
-        action.add_argument("--config", required=True, help="YAML config with a data: section")
+        action.add_argument("-c", "--config", required=True,
+                            help="YAML config with a data: section")
         action.add_argument("--split", action="append",
                             help="split to process (repeatable; default: every split)")
-        action.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                            help="override a data key, e.g. --set data.root=/corpora/phoenix")
+        action.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                            help="config overrides, e.g. data.root=/corpora/phoenix")
     check.add_argument("--quick", action="store_true",
                        help="only list frame folders / read video headers; do not decode frames")
     cache.add_argument("--skip-bad", action="store_true",
@@ -35,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = load_data_config(args.config, args.set)
+    cfg = load_data_config(args.config, args.overrides)
     splits = args.split or cfg.all_splits
     if args.data_command == "check":
         return _check(cfg, splits, verify=not args.quick)
