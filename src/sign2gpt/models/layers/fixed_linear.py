@@ -52,8 +52,10 @@ def packing_fits(weights: Iterable[torch.Tensor]) -> bool:
     then the plain `F.linear` path is used instead: slower, never out of memory.
     """
     needed = sum(w.numel() * w.element_size() for w in weights if can_pack(w))
+    if needed == 0:  # nothing packs (GPU, bf16): no need to ask the OS
+        return True
     available = memory_available()
-    return needed == 0 or available is None or needed < available // 2
+    return available is None or needed < available // 2
 
 
 class FixedLinear:
