@@ -100,14 +100,33 @@ class SignEncoderConfig:
     window: int | None = 7
     layer_scale_init: float = 1e-5
     drop_path: float = 0.1
+    # `constant`: every block drops its branches with `drop_path`; `linear`: block i of n uses
+    # drop_path * i / (n - 1), from 0 at the input to `drop_path` at the last block (authors).
+    drop_path_schedule: Literal["constant", "linear"] = "constant"
     dropout: float = 0.1
     rotary_base: float = 10000.0
+    # Add a fixed sinusoidal position encoding (interleaved sin/cos) to the frame features
+    # before the first block, besides the rotary one inside attention (authors' code).
+    input_pe: bool = False
+    # The k3 s2 temporal pool. `real_frames`: mean over a window's real frames, valid when its
+    # centre frame is. `zero_padded`: avg_pool1d over frames with padding zeroed, always / 3;
+    # valid when any frame of the window is, the first step always (authors' code).
+    temporal_pool: Literal["real_frames", "zero_padded"] = "real_frames"
 
     def __post_init__(self) -> None:
         if self.dim % self.num_heads or (self.dim // self.num_heads) % 2:
             raise ValueError("sign_encoder.dim / num_heads must be an even integer (rotary)")
         if self.window is not None and (self.window < 1 or self.window % 2 == 0):
             raise ValueError(f"sign_encoder.window must be odd and >= 1, got {self.window}")
+        if not 0.0 <= self.drop_path < 1.0:
+            raise ValueError(f"sign_encoder.drop_path must be in [0, 1), got {self.drop_path}")
+
+    def drop_path_rates(self) -> list[float]:
+        """Stochastic-depth rate of each block, input to output (before and after the pool)."""
+        blocks = self.blocks_before + self.blocks_after
+        if self.drop_path_schedule == "constant":
+            return [self.drop_path] * blocks
+        return [self.drop_path * i / max(blocks - 1, 1) for i in range(blocks)]
 
 
 @dataclass
@@ -120,6 +139,9 @@ class PrototypeHeadConfig:
     temperature_min: float = 0.01
     temperature_max: float = 1.0
     loss_weight: float = 10.0
+    # Train the word-vector prototypes (ours) or keep them fixed at their fastText values
+    # (`false`: the authors' released configs, `trainable_emb=False`).
+    trainable_prototypes: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.temperature_min <= self.temperature_init <= self.temperature_max:
@@ -152,6 +174,18 @@ class DecoderConfig:
     sign_dim: int = 512
     # Add a sinusoidal position encoding to the sign features before Linear(sign_dim -> d).
     sign_pe: bool = True
+    # Init of the cross-attention LoRA'_k and LoRA'_v: `zero_b` (A ~ N(0, lora.init_std),
+    # B = 0, like every other LoRA) or `linear` (PyTorch's default Linear init for both A and
+    # B, so B is not zero: the authors' code). LoRA'_q is always N(0, init_std) / 0; the zero
+    # gates keep a fresh model equal to the LM either way.
+    sign_kv_lora_init: Literal["zero_b", "linear"] = "zero_b"
+    # Dropout on the cross-attention probabilities (authors: attention_dropout, 0.1).
+    sign_attention_dropout: float = 0.0
+    # One LoRA dropout mask for q, k, v and the cross-attention q (ours: one stacked matmul);
+    # false: each LoRA draws its own mask (authors' code).
+    lora_shared_dropout: bool = True
+    # LoRA dropout on the self-attention out-projection too (authors' code: none there).
+    out_proj_lora_dropout: bool = True
     # Hugging Face checkpoint folder (config.json + safetensors or pytorch_model.bin).
     pretrained: Path | None = None
 
@@ -160,6 +194,8 @@ class DecoderConfig:
             raise ValueError("decoder.d_model must be divisible by decoder.num_heads")
         if max(self.bos_id, self.eos_id, self.pad_id) >= self.vocab_size:
             raise ValueError("decoder bos/eos/pad ids must be < vocab_size")
+        if not 0.0 <= self.sign_attention_dropout < 1.0:
+            raise ValueError("decoder.sign_attention_dropout must be in [0, 1)")
 
     @property
     def head_dim(self) -> int:

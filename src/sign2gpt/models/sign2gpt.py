@@ -16,6 +16,8 @@ from sign2gpt.models.spatial import SpatialBackbone
 
 # The visual side: what stage 1 trains and stage 2 starts from.
 VISUAL_PARTS = ("spatial.", "sign_encoder.")
+# The word-vector prototypes, frozen when `prototype_head.trainable_prototypes` is false.
+FIXED_PROTOTYPES = "prototype_head.prototypes"
 
 
 def count_parameters(module: nn.Module) -> dict[str, int]:
@@ -108,6 +110,8 @@ class Sign2GPT(nn.Module):
         """Whether the parameter or buffer `name` trains (and so goes in adapter checkpoints)."""
         if self.cfg.freeze_visual and name.startswith(VISUAL_PARTS):
             return False
+        if name == FIXED_PROTOTYPES and not self.cfg.prototype_head.trainable_prototypes:
+            return False  # still ours: checkpoints keep them (see `is_own`)
         return self.is_own(name)
 
     def is_own(self, name: str) -> bool:

@@ -11,7 +11,10 @@ from sign2gpt.models.layers.drop_path import DropPath
 from sign2gpt.models.layers.layer_scale import LayerScale
 from sign2gpt.models.layers.mlp import Mlp
 from sign2gpt.models.layers.rotary import RotaryEmbedding
-from sign2gpt.models.layers.temporal_pool import masked_avg_pool
+from sign2gpt.models.layers.sinusoidal import interleaved_sinusoidal_encoding
+from sign2gpt.models.layers.temporal_pool import masked_avg_pool, zero_padded_avg_pool
+
+POOLS = {"real_frames": masked_avg_pool, "zero_padded": zero_padded_avg_pool}
 
 
 def attention_mask(mask: torch.Tensor, window: int | None) -> torch.Tensor:
@@ -53,7 +56,7 @@ class RotaryAttention(nn.Module):
 class SignEncoderBlock(nn.Module):
     """Post-norm block: x = norm(x + drop_path(layer_scale(sublayer(x)))), twice."""
 
-    def __init__(self, cfg: SignEncoderConfig):
+    def __init__(self, cfg: SignEncoderConfig, drop_path: float):
         super().__init__()
         self.attn = RotaryAttention(cfg)
         self.ls1 = LayerScale(cfg.dim, cfg.layer_scale_init)
@@ -61,7 +64,7 @@ class SignEncoderBlock(nn.Module):
         self.mlp = Mlp(cfg.dim, cfg.ffn_dim, dropout=cfg.dropout)
         self.ls2 = LayerScale(cfg.dim, cfg.layer_scale_init)
         self.norm2 = nn.LayerNorm(cfg.dim)
-        self.drop_path = DropPath(cfg.drop_path)
+        self.drop_path = DropPath(drop_path)
         self.dropout = nn.Dropout(cfg.dropout)
 
     def forward(self, x: torch.Tensor, attn_mask: torch.Tensor) -> torch.Tensor:
@@ -70,13 +73,17 @@ class SignEncoderBlock(nn.Module):
 
 
 class SignEncoder(nn.Module):
-    """`blocks_before` blocks, masked average pool (k3 s2 p1), `blocks_after` blocks."""
+    """Optional input encoding, `blocks_before` blocks, temporal average pool (k3 s2 p1),
+    `blocks_after` blocks."""
 
     def __init__(self, cfg: SignEncoderConfig):
         super().__init__()
         self.cfg = cfg
-        self.blocks_before = nn.ModuleList(SignEncoderBlock(cfg) for _ in range(cfg.blocks_before))
-        self.blocks_after = nn.ModuleList(SignEncoderBlock(cfg) for _ in range(cfg.blocks_after))
+        self.pool = POOLS[cfg.temporal_pool]
+        rates = cfg.drop_path_rates()
+        before, after = rates[: cfg.blocks_before], rates[cfg.blocks_before :]
+        self.blocks_before = nn.ModuleList(SignEncoderBlock(cfg, p) for p in before)
+        self.blocks_after = nn.ModuleList(SignEncoderBlock(cfg, p) for p in after)
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 nn.init.xavier_uniform_(module.weight)
@@ -84,10 +91,13 @@ class SignEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Encode frame features (B, T, dim) with mask (B, T) -> ((B, T', dim), (B, T'))."""
+        if self.cfg.input_pe:
+            positions = torch.arange(x.size(1), device=x.device)
+            x = x + interleaved_sinusoidal_encoding(positions, x.size(-1)).to(x.dtype)
         attn_mask = attention_mask(mask, self.cfg.window)
         for block in self.blocks_before:
             x = block(x, attn_mask)
-        x, mask = masked_avg_pool(x, mask)
+        x, mask = self.pool(x, mask)
         attn_mask = attention_mask(mask, self.cfg.window)
         for block in self.blocks_after:
             x = block(x, attn_mask)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,15 +56,19 @@ def count_words(sentences: Iterable[str], lang: str) -> int:
 class PseudoGlossVocab:
     """The pseudo-gloss vocabulary: words in a fixed order, with their training counts.
 
-    `counts[i]` is the number of training sentences whose targets contain `words[i]`. The order
-    (most frequent first, ties alphabetical) is the column order of `multi_hot` and the row
-    order of the prototypes.
+    `counts[i]` is the number of training sentences whose targets contain `words[i]`, out of
+    `sentences` (None in files written before it was stored). The order (most frequent first,
+    ties alphabetical) is the column order of `multi_hot` and the row order of the prototypes.
+    `excluded` words stay in the vocabulary (and keep their prototype) but are never a target;
+    see `without_frequent`.
     """
 
     words: list[str]
     counts: list[int]
     lang: str
     backend: str
+    sentences: int | None = None
+    excluded: frozenset[str] = frozenset()
     index: dict[str, int] = field(init=False, repr=False)
     _tagger: Tagger | None = field(default=None, init=False, repr=False)
 
@@ -86,12 +90,33 @@ class PseudoGlossVocab:
         cls, targets: Iterable[Sequence[str]], lang: str, backend: str
     ) -> PseudoGlossVocab:
         """Vocabulary of all glosses in `targets`, ordered by sentence count then alphabet."""
+        targets = list(targets)
         counts = Counter(g for sentence in targets for g in set(sentence))
         ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        return cls([w for w, _ in ordered], [c for _, c in ordered], lang, backend)
+        words, numbers = [w for w, _ in ordered], [c for _, c in ordered]
+        return cls(words, numbers, lang, backend, sentences=len(targets))
+
+    def without_frequent(self, max_frequency: float) -> PseudoGlossVocab:
+        """This vocabulary with the words in >= `max_frequency` of its sentences excluded from
+        the targets (the authors' stage-1 filter: 0.4). K and the prototypes do not change.
+
+        Raises:
+            ValueError: the vocabulary does not know its sentence count.
+        """
+        if self.sentences is None:
+            raise ValueError("it has no sentence count (rebuild it with `sign2gpt glosses`)")
+        frequent = {w for w, c in zip(self.words, self.counts, strict=True)
+                    if c >= max_frequency * self.sentences}  # fmt: skip
+        return replace(self, excluded=frozenset(frequent))
+
+    def target_counts(self) -> list[int]:
+        """`counts` with the excluded words at 0: how often each column is a target."""
+        pairs = zip(self.words, self.counts, strict=True)
+        return [0 if w in self.excluded else c for w, c in pairs]
 
     def multi_hot(self, targets: Sequence[Sequence[str]]) -> torch.Tensor:
-        """(B, K) float 0/1 matrix: row b marks the glosses of sentence b (unknown ones ignored).
+        """(B, K) float 0/1 matrix: row b marks the glosses of sentence b (unknown and excluded
+        ones ignored).
 
         Args:
             targets: one list of pseudo-glosses per sentence.
@@ -100,7 +125,7 @@ class PseudoGlossVocab:
 
         out = torch.zeros(len(targets), len(self.words))  # (B, K)
         for row, glosses in enumerate(targets):
-            cols = [self.index[g] for g in glosses if g in self.index]
+            cols = [self.index[g] for g in glosses if g in self.index and g not in self.excluded]
             out[row, cols] = 1.0
         return out
 
@@ -124,6 +149,7 @@ class PseudoGlossVocab:
                 "format": _FORMAT,
                 "lang": self.lang,
                 "backend": self.backend,
+                "sentences": self.sentences,
                 "vocabulary": dict(zip(self.words, self.counts, strict=True)),
             },
         )
@@ -137,7 +163,9 @@ class PseudoGlossVocab:
         try:
             vocabulary = data["vocabulary"]
             words, counts = list(vocabulary), [int(c) for c in vocabulary.values()]
-            return cls(words, counts, str(data["lang"]), str(data["backend"]))
+            sentences = data.get("sentences")
+            sentences = None if sentences is None else int(sentences)
+            return cls(words, counts, str(data["lang"]), str(data["backend"]), sentences)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise DataError(path, f"not a pseudo-gloss vocabulary ({exc})") from None
 

@@ -10,7 +10,9 @@ import torch
 
 from sign2gpt.checkpoint import load_checkpoint, load_model_tensors
 from sign2gpt.data import VideoDataset, VideoTransform
-from sign2gpt.errors import CheckpointError
+from sign2gpt.data.readers import read_split
+from sign2gpt.data.records import VideoRecord
+from sign2gpt.errors import CheckpointError, DataError
 from sign2gpt.models.performance import (
     cast_frozen_weights,
     compile_model,
@@ -50,7 +52,8 @@ def prepare_glosses(cfg: RunConfig, train: VideoDataset, folder: Path) -> Glosse
     """
     source = Path(cfg.text.glosses) if cfg.text.glosses else folder
     if not (source / "vocab.json").is_file():
-        texts = [record.text for record in train.records]
+        records = vocabulary_records(cfg, train)
+        texts = [record.text for record in records]
         result = build_pseudo_glosses(texts, cfg.text.lang, cfg.text.tagger)
         prototypes, origin = build_prototypes(
             result.vocab.words,
@@ -59,11 +62,28 @@ def prepare_glosses(cfg: RunConfig, train: VideoDataset, folder: Path) -> Glosse
             dim=cfg.model.prototype_head.word_dim,
             seed=cfg.train.seed,
         )
-        result.save(folder, ids=[record.id for record in train.records])
+        result.save(folder, ids=[record.id for record in records])
         save_prototypes(folder, result.vocab.words, prototypes, origin)
         source = folder
     vocab = PseudoGlossVocab.load(source)
-    return Glosses(vocab, load_prototypes(source, vocab.words), load_targets(source), source)
+    prototypes = load_prototypes(source, vocab.words)
+    if cfg.text.max_gloss_frequency is not None:
+        try:
+            vocab = vocab.without_frequent(cfg.text.max_gloss_frequency)
+        except ValueError as exc:
+            raise DataError(source / "vocab.json", f"text.max_gloss_frequency: {exc}") from None
+        log.info("left %d frequent pseudo-glosses out of the targets: %s",
+                 len(vocab.excluded), ", ".join(sorted(vocab.excluded)))  # fmt: skip
+    return Glosses(vocab, prototypes, load_targets(source), source)
+
+
+def vocabulary_records(cfg: RunConfig, train: VideoDataset) -> list[VideoRecord]:
+    """The rows whose translations make the pseudo-gloss vocabulary (`text.gloss_vocabulary`)."""
+    records = list(train.records)
+    if cfg.text.gloss_vocabulary == "all":
+        for split in (cfg.data.dev_split, cfg.data.test_split):
+            records += read_split(cfg.data, split).records
+    return records
 
 
 def load_tokenizer(cfg: RunConfig) -> TextTokenizer:

@@ -85,7 +85,7 @@ def gloss_f1(
     true_pos = predicted = actual = 0.0
     ranked = prior_ranked = 0.0
     videos = 0
-    frequency = torch.tensor(module.vocab.counts, dtype=torch.float)  # (K,)
+    frequency = torch.tensor(module.vocab.target_counts(), dtype=torch.float)  # (K,)
     for batch in batches:
         scores = module.scores(batch).float()
         targets = module.multi_hot(batch.texts).to(scores.device)

@@ -32,6 +32,18 @@ class TextConfig:
     tokenizer: str | None = None
     # Stage-1 dev pseudo-gloss decision threshold on the summed scores.
     gloss_threshold: float = 0.5
+    # Sentences the pseudo-gloss vocabulary is built from: `train` (ours), or `all`: the
+    # train, dev and test splits (the authors' code; it reads the test translations).
+    gloss_vocabulary: Literal["train", "all"] = "train"
+    # Leave out of the stage-1 targets every pseudo-gloss in at least this share of the
+    # vocabulary's sentences (authors: 0.4); null = keep all.
+    max_gloss_frequency: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_gloss_frequency is not None and not 0.0 < self.max_gloss_frequency <= 1.0:
+            raise ValueError(
+                f"text.max_gloss_frequency must be in (0, 1], got {self.max_gloss_frequency}"
+            )
 
 
 @dataclass

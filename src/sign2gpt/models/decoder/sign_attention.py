@@ -9,6 +9,7 @@ way (see `xglm.py`): `memory(...)` once per sign sequence, then `query(...)` and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -52,14 +53,26 @@ class SignCrossAttention(nn.Module):
         kv_dim: output width of its k/v projections (smaller than q_dim with grouped queries).
         num_heads: query heads (one gate each).
         lora: adapter settings.
+        kv_init: init of LoRA'_k and LoRA'_v (`LoRA`'s `init`; LoRA'_q is always `zero_b`).
+        dropout: dropout on the attention probabilities while training.
     """
 
-    def __init__(self, d_model: int, q_dim: int, kv_dim: int, num_heads: int, lora: LoRAConfig):
+    def __init__(
+        self,
+        d_model: int,
+        q_dim: int,
+        kv_dim: int,
+        num_heads: int,
+        lora: LoRAConfig,
+        kv_init: Literal["zero_b", "linear"] = "zero_b",
+        dropout: float = 0.0,
+    ):
         super().__init__()
         self.num_heads = num_heads
+        self.dropout = dropout
         self.lora_q = LoRA(d_model, q_dim, lora)
-        self.lora_k = LoRA(d_model, kv_dim, lora)
-        self.lora_v = LoRA(d_model, kv_dim, lora)
+        self.lora_k = LoRA(d_model, kv_dim, lora, init=kv_init)
+        self.lora_v = LoRA(d_model, kv_dim, lora, init=kv_init)
         self.gate = nn.Parameter(torch.zeros(num_heads))
         # The clamped gate (1, H, 1, 1), precomputed while adapters are merged (inference).
         self.frozen_gate: torch.Tensor | None = None
@@ -99,6 +112,7 @@ class SignCrossAttention(nn.Module):
             query = query.reshape(-1, heads, group * length, head_dim)
         out = F.scaled_dot_product_attention(
             query, memory.keys, memory.values, attn_mask=memory.mask,
+            dropout_p=self.dropout if self.training else 0.0,
             enable_gqa=memory.keys.size(1) != heads,
         )  # fmt: skip
         if group > 1:

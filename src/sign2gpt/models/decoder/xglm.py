@@ -9,7 +9,7 @@ output projection tied to the token embedding.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -57,8 +57,12 @@ class XGLMAttention(nn.Module):
         self.q_proj = LoRALinear(d, d, cfg.lora)
         self.k_proj = LoRALinear(d, d, cfg.lora)
         self.v_proj = LoRALinear(d, d, cfg.lora)
-        self.out_proj = LoRALinear(d, d, cfg.lora)
-        self.sign = SignCrossAttention(d, d, d, cfg.num_heads, cfg.lora)
+        out_lora = cfg.lora if cfg.out_proj_lora_dropout else replace(cfg.lora, dropout=0.0)
+        self.out_proj = LoRALinear(d, d, out_lora)
+        self.shared_dropout = cfg.lora_shared_dropout
+        self.sign = SignCrossAttention(
+            d, d, d, cfg.num_heads, cfg.lora, cfg.sign_kv_lora_init, cfg.sign_attention_dropout
+        )
         # While `fix_weights` is active: the qkv and out projections with their LoRAs folded
         # in, and the cross-query correction factors (2r, d), (d, 2r).
         self.fixed: FixedAttention | None = None
@@ -78,7 +82,7 @@ class XGLMAttention(nn.Module):
             hidden, torch.cat([p.weight for p in linears]), torch.cat([p.bias for p in linears])
         )  # (B, L, 3d): frozen q, k, v
         loras = [p.lora for p in linears] + ([self.sign.lora_q] if with_sign else [])
-        delta = stacked_lora(hidden, loras)  # (B, L, 3d or 4d)
+        delta = stacked_lora(hidden, loras, self.shared_dropout)  # (B, L, 3d or 4d)
         qkv = base + delta[..., : 3 * d]
         return qkv, (base[..., :d] + delta[..., 3 * d :]) if with_sign else None
 

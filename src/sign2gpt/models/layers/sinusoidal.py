@@ -24,3 +24,16 @@ def sinusoidal_encoding(positions: torch.Tensor, dim: int) -> torch.Tensor:
     if dim % 2:
         table = torch.cat([table, table.new_zeros(table.size(0), 1)], dim=1)
     return table
+
+
+def interleaved_sinusoidal_encoding(positions: torch.Tensor, dim: int) -> torch.Tensor:
+    """Encode positions (L,) as (L, dim) float32 in the "Attention is all you need" layout.
+
+    Column 2i is sin(p / 10000^(2i / dim)) and column 2i + 1 is cos of the same angle (sin and
+    cos interleaved, unlike `sinusoidal_encoding`); the sign encoder's input encoding.
+    """
+    pairs = torch.arange(dim, device=positions.device) // 2
+    freqs = torch.exp(pairs.float() * (-math.log(10000) * 2 / dim))  # (dim,)
+    angles = positions.float()[:, None] * freqs  # (L, dim)
+    even = torch.arange(dim, device=positions.device) % 2 == 0
+    return torch.where(even, angles.sin(), angles.cos())
