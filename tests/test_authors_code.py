@@ -426,3 +426,37 @@ def test_gloss_vocabulary_all_reads_dev_and_test(tmp_path):
 def test_decoder_config_rejects_bad_dropout():
     with pytest.raises(ValueError, match="sign_attention_dropout"):
         DecoderConfig(sign_attention_dropout=-0.1)
+
+
+# --- all of them together --------------------------------------------------------------------
+
+AUTHORS = {
+    "sign_encoder": {"input_pe": True, "drop_path_schedule": "linear",
+                     "temporal_pool": "zero_padded"},
+    "prototype_head": {"trainable_prototypes": False},
+    "spatial": {"lora": {"init_std": 0.02}},
+    "decoder": {"sign_kv_lora_init": "linear", "sign_attention_dropout": 0.1,
+                "lora_shared_dropout": False, "out_proj_lora_dropout": False},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("stage", ["pretrain", "translate"])
+def test_both_stages_train_and_translate_with_every_authors_key(stage):
+    from sign2gpt.models import model_config_from_dict
+
+    cfg = model_config_from_dict({"preset": "tiny", "stage": stage, **AUTHORS})
+    torch.manual_seed(0)
+    model = Sign2GPT(cfg, num_glosses=5).train()
+    video = torch.randn(2, 6, 3, 28, 28)
+    mask = torch.tensor([[True] * 6, [True] * 4 + [False] * 2])
+    if stage == "pretrain":
+        loss = model(video, mask).scores.sum()
+    else:
+        loss = model(video, mask, torch.tensor([[0, 5, 7, 2], [0, 9, 2, 1]])).logsumexp(-1).sum()
+    loss.backward()
+    grads = {n for n, p in model.named_parameters() if p.grad is not None}
+    assert grads == {n for n, p in model.named_parameters() if p.requires_grad}
+    if stage == "translate":
+        model.eval()
+        out = model.translate(video, mask, num_beams=2, max_new_tokens=3)
+        assert len(out) == 2 and all(len(ids) <= 3 for ids in out)
