@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from sign2gpt.train.evaluation import evaluate_checkpoint
+    from sign2gpt.inference.evaluation import evaluate_checkpoint
 
     result = evaluate_checkpoint(
         args.checkpoint,

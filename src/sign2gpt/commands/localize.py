@@ -29,8 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from sign2gpt.train.evaluation import pick_device
-    from sign2gpt.train.trained import load_trained, stage1_of
+    from sign2gpt.inference.evaluation import pick_device
+    from sign2gpt.inference.localize import localize_video
+    from sign2gpt.inference.trained import load_trained, stage1_of
 
     device = pick_device(args.device)
     stage1 = stage1_of(load_trained(args.checkpoint, device), device)
@@ -45,22 +46,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.out} ({len(shown)} pseudo-glosses shown)")
     return 0
 
-
-def localize_video(stage1, video: Path, out: Path, fps: float, threshold: float):
-    """Spans above `threshold` and the pseudo-glosses drawn in the figure at `out`."""
-    from sign2gpt.data import collate_samples
-    from sign2gpt.localization import gloss_spans, plot_localization
-    from sign2gpt.train.inference import class_probabilities, seconds_per_step
-    from sign2gpt.train.trained import video_dataset
-
-    dataset, errors = video_dataset(stage1.cfg, [video])
-    if errors:
-        raise errors[0]
-    batch = collate_samples([dataset[0]])
-    probs = class_probabilities(stage1, batch)[0]
-    step = seconds_per_step(stage1, fps)
-    words = stage1.vocab.words
-    spans = [s.as_dict() for s in gloss_spans(probs, words, step, threshold)]
-    title = f"{video.name}: pseudo-gloss class probability (outline > {threshold})"
-    shown = plot_localization(probs, words, step, out, threshold=threshold, title=title)
-    return spans, shown

@@ -35,9 +35,9 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from sign2gpt.errors import CheckpointError
-    from sign2gpt.train.evaluation import pick_device
-    from sign2gpt.train.inference import localize_dataset, translate_dataset
-    from sign2gpt.train.trained import expand_inputs, load_trained, stage1_of, video_dataset
+    from sign2gpt.inference.evaluation import pick_device
+    from sign2gpt.inference.predict import localize_dataset, translate_dataset
+    from sign2gpt.inference.trained import expand_inputs, load_trained, stage1_of, video_dataset
 
     device = pick_device(args.device)
     trained = load_trained(args.checkpoint, device)

@@ -9,15 +9,15 @@ from pathlib import Path
 import torch
 
 from sign2gpt.checkpoint import load_checkpoint, load_model_tensors
-from sign2gpt.data import VideoDataset, VideoTransform
+from sign2gpt.data import VideoDataset
 from sign2gpt.errors import CheckpointError
 from sign2gpt.models.performance import (
     cast_frozen_weights,
     compile_model,
     enable_activation_checkpointing,
 )
-from sign2gpt.models.sign2gpt import VISUAL_PARTS, Sign2GPT
-from sign2gpt.models.tokenizer import TextTokenizer, check_compatible
+from sign2gpt.models.sign2gpt import VISUAL_PARTS, Sign2GPT, is_pretrained_weight
+from sign2gpt.run_config import RunConfig
 from sign2gpt.text import (
     PseudoGlossVocab,
     build_prototypes,
@@ -26,9 +26,7 @@ from sign2gpt.text import (
     load_targets,
     save_prototypes,
 )
-from sign2gpt.train.checkpointing import is_pretrained_weight
-from sign2gpt.train.config import TrainConfig
-from sign2gpt.train.run_config import RunConfig
+from sign2gpt.train_config import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +62,6 @@ def prepare_glosses(cfg: RunConfig, train: VideoDataset, folder: Path) -> Glosse
         source = folder
     vocab = PseudoGlossVocab.load(source)
     return Glosses(vocab, load_prototypes(source, vocab.words), load_targets(source), source)
-
-
-def load_tokenizer(cfg: RunConfig) -> TextTokenizer:
-    """The decoder's tokenizer: `text.tokenizer`, else the decoder's pretrained folder."""
-    folder = cfg.text.tokenizer or cfg.model.decoder.pretrained
-    if folder is None:
-        raise CheckpointError("text.tokenizer", "no tokenizer folder is configured")
-    tokenizer = TextTokenizer.load(folder)
-    check_compatible(tokenizer, cfg.model.decoder, where="model.decoder")
-    return tokenizer
 
 
 def build_model(cfg: RunConfig, glosses: Glosses | None = None) -> Sign2GPT:
@@ -125,8 +113,3 @@ def load_init(model: Sign2GPT, path: str | Path) -> None:
     # Frozen pretrained weights are in the checkpoint only when no pretrained file provided them.
     load_model_tensors(model, tensors, path)
     log.info("initialised %d tensors from %s", len(tensors), path)
-
-
-def transforms(cfg: RunConfig) -> tuple[VideoTransform, VideoTransform]:
-    """(training, evaluation) batch transforms."""
-    return VideoTransform(cfg.data, train=True), VideoTransform(cfg.data, train=False)

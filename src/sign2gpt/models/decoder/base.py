@@ -1,10 +1,11 @@
 """The interface every sign-conditioned LM family implements, and what they all share.
 
 A family file (e.g. `xglm.py`) subclasses `SignDecoder`, registers it with
-`@register_family("name")` and supplies three things: `forward_tokens` (the LM's layers, using
-`SignCrossAttention` inside self-attention), `sign_memory` (per-layer sign keys/values) and
-`load_pretrained` (its checkpoint layout). This base adds the sign projection, masks, the
-training forward and generation.
+`@register_family("name")` and supplies `forward_tokens` (the LM's layers, using
+`SignCrossAttention` inside self-attention), `sign_memory` (per-layer sign keys/values),
+`load_pretrained` (its checkpoint layout) and `block_types` (its repeated layer class: the
+unit of activation checkpointing and `torch.compile`). This base adds the sign projection,
+masks, the training forward and generation.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def register_family(name: str) -> Callable[[type[SignDecoder]], type[SignDecoder
     """Class decorator: make a `SignDecoder` subclass buildable as `decoder.family: name`."""
 
     def register(cls: type[SignDecoder]) -> type[SignDecoder]:
+        # Checked here: a family without its blocks would train without checkpointing or
+        # compilation and nobody would notice.
+        if not cls.block_types:
+            raise TypeError(f"decoder family {name!r}: {cls.__name__} declares no block_types")
         DECODER_FAMILIES[name] = cls
         return cls
 
@@ -81,6 +86,9 @@ def is_right_padded(attention_mask: torch.Tensor) -> bool:
 
 class SignDecoder(nn.Module, ABC):
     """A frozen decoder-only LM conditioned on sign features through adapters."""
+
+    # The family's repeated layer classes (`sign2gpt.models.performance` wraps them).
+    block_types: tuple[type[nn.Module], ...] = ()
 
     def __init__(self, cfg: DecoderConfig):
         super().__init__()

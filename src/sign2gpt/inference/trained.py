@@ -19,10 +19,9 @@ from sign2gpt.data.records import VideoRecord
 from sign2gpt.data.sources import count_frames
 from sign2gpt.errors import CheckpointError, DataError
 from sign2gpt.models.sign2gpt import Sign2GPT
-from sign2gpt.models.tokenizer import TextTokenizer
+from sign2gpt.models.tokenizer import TextTokenizer, check_compatible
+from sign2gpt.run_config import RunConfig, run_config_from_dict
 from sign2gpt.text import PseudoGlossVocab
-from sign2gpt.train.builders import load_tokenizer
-from sign2gpt.train.run_config import RunConfig, run_config_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -114,3 +113,18 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
         else:
             videos.append(path)
     return videos
+
+
+def load_tokenizer(cfg: RunConfig) -> TextTokenizer:
+    """The decoder's tokenizer: `text.tokenizer`, else the decoder's pretrained folder."""
+    folder = cfg.text.tokenizer or cfg.model.decoder.pretrained
+    if folder is None:
+        raise CheckpointError("text.tokenizer", "no tokenizer folder is configured")
+    tokenizer = TextTokenizer.load(folder)
+    check_compatible(tokenizer, cfg.model.decoder, where="model.decoder")
+    return tokenizer
+
+
+def transforms(cfg: RunConfig) -> tuple[VideoTransform, VideoTransform]:
+    """(training, evaluation) batch transforms."""
+    return VideoTransform(cfg.data, train=True), VideoTransform(cfg.data, train=False)

@@ -8,12 +8,10 @@ from dataclasses import dataclass
 
 import torch
 
-from sign2gpt.data import VideoBatch, VideoDataset
+from sign2gpt.data import EvaluationBatches, VideoBatch, VideoDataset
+from sign2gpt.inference.decoding import SentenceDecoder
+from sign2gpt.inference.trained import TrainedModel, transforms
 from sign2gpt.localization import gloss_spans
-from sign2gpt.train.builders import transforms
-from sign2gpt.train.loaders import EvaluationBatches
-from sign2gpt.train.trained import TrainedModel
-from sign2gpt.train.translate_stage import TranslateModule
 
 # The sign encoder halves the frame rate once (average pool, stride 2).
 ENCODER_DOWNSAMPLING = 2
@@ -41,7 +39,7 @@ def translate_dataset(
     batch_size: int | None = None,
 ) -> Iterator[Translation]:
     """Translate every video of `dataset` (stage-2 model), batch by batch."""
-    module = TranslateModule(trained.model, transforms(trained.cfg), trained.tokenizer).eval()
+    module = SentenceDecoder(trained.model, transforms(trained.cfg), trained.tokenizer).eval()
     with trained.model.decoder.fixed_weights():  # prepared once for the whole dataset
         for batch in EvaluationBatches(dataset, batch_size):
             started = time.perf_counter()

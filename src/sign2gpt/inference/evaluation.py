@@ -9,10 +9,10 @@ import torch
 
 from sign2gpt.data import build_dataset
 from sign2gpt.errors import CheckpointError
+from sign2gpt.inference.predict import translate_dataset
+from sign2gpt.inference.trained import load_trained
 from sign2gpt.io import write_json, write_text
 from sign2gpt.metrics import translation_scores
-from sign2gpt.train.inference import translate_dataset
-from sign2gpt.train.trained import load_trained
 
 
 def pick_device(name: str) -> torch.device:
