@@ -2,7 +2,8 @@
 
 Draws the prototype head's class probabilities (pseudo-glosses on one axis, time in seconds
 on the other) with the paper's 0.2 threshold outlined, and prints the spans above it. A
-stage-2 checkpoint uses the stage-1 run it was initialised from.
+stage-2 checkpoint uses the stage-1 run it was initialised from; an exported model folder
+(`--model DIR`) carries its stage-1 head.
 
 Example:
   sign2gpt localize --checkpoint runs/.../checkpoints/best.safetensors clip.mp4 --out clip.png
@@ -13,9 +14,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sign2gpt.commands.model_option import add_model_arguments, model_path
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=Path, required=True, help="stage-1 or 2 checkpoint")
+    add_model_arguments(parser, "stage-1 or 2")
     parser.add_argument("video", type=Path, help="video file or frame folder")
     parser.add_argument("--out", type=Path, required=True, help="figure file (.png, .pdf, .svg)")
     parser.add_argument("--fps", type=float, default=25.0, help="frame rate (default: 25)")
@@ -34,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from sign2gpt.inference.trained import load_trained, stage1_of
 
     device = pick_device(args.device)
-    stage1 = stage1_of(load_trained(args.checkpoint, device), device)
+    stage1 = stage1_of(load_trained(model_path(args), device), device)
     spans, shown = localize_video(stage1, args.video, args.out, args.fps, args.threshold)
     if args.json:
         print(json.dumps({"video": str(args.video), "pseudo_glosses": spans}, ensure_ascii=False))

@@ -11,7 +11,7 @@ import torch
 from sign2gpt.data import EvaluationBatches, VideoBatch, VideoDataset
 from sign2gpt.inference.decoding import SentenceDecoder
 from sign2gpt.inference.trained import TrainedModel, transforms
-from sign2gpt.localization import gloss_spans
+from sign2gpt.localization import GlossSpan, gloss_spans
 
 # The sign encoder halves the frame rate once (average pool, stride 2).
 ENCODER_DOWNSAMPLING = 2
@@ -61,10 +61,17 @@ def localize_dataset(
     stage1: TrainedModel, dataset: VideoDataset, fps: float, threshold: float
 ) -> dict[str, list[dict]]:
     """Video id -> spans [{gloss, start, end, peak}] where each pseudo-gloss is signed."""
+    found = dataset_gloss_spans(stage1, dataset, fps, threshold)
+    return {video_id: [s.as_dict() for s in spans] for video_id, spans in found.items()}
+
+
+def dataset_gloss_spans(
+    stage1: TrainedModel, dataset: VideoDataset, fps: float, threshold: float
+) -> dict[str, list[GlossSpan]]:
+    """Video id -> the `GlossSpan`s of every pseudo-gloss above `threshold`, in time order."""
     step = seconds_per_step(stage1, fps)
     spans = {}
     for batch in EvaluationBatches(dataset):
         for video_id, probs in zip(batch.ids, class_probabilities(stage1, batch), strict=True):
-            found = gloss_spans(probs, stage1.vocab.words, step, threshold)
-            spans[video_id] = [s.as_dict() for s in found]
+            spans[video_id] = gloss_spans(probs, stage1.vocab.words, step, threshold)
     return spans

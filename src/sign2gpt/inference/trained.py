@@ -36,6 +36,7 @@ class TrainedModel:
     device: torch.device
     tokenizer: TextTokenizer | None = None  # stage 2
     vocab: PseudoGlossVocab | None = None  # stage 1
+    stage1: TrainedModel | None = None  # an exported stage 2's stage-1 model
 
     @property
     def transform(self) -> VideoTransform:
@@ -48,8 +49,13 @@ class TrainedModel:
 
 
 def load_trained(path: str | Path, device: str | torch.device = "cpu") -> TrainedModel:
-    """Rebuild the model of checkpoint `path` (stage 1 or stage 2)."""
+    """Rebuild the model of checkpoint `path` (stage 1 or stage 2) or of an exported folder."""
     path = Path(path)
+    if path.is_dir():
+        from sign2gpt.inference.exported import is_exported, load_exported
+
+        if is_exported(path):
+            return load_exported(path, device)
     ckpt = load_checkpoint(path)
     if "config" not in ckpt.meta:
         raise CheckpointError(path, "holds no run config (not written by sign2gpt training)")
@@ -76,6 +82,8 @@ def stage1_of(trained: TrainedModel, device: str | torch.device = "cpu") -> Trai
     from (through a Sign(Z)2GPT run when it went on end to end from one)."""
     if trained.cfg.stage == "pretrain":
         return trained
+    if trained.stage1 is not None:
+        return trained.stage1
     if not trained.cfg.init:
         raise CheckpointError(
             trained.path, "is a stage-2 run without a stage-1 init, so it has no pseudo-gloss head"
