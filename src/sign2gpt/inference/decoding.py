@@ -52,6 +52,17 @@ class SentenceDecoder(nn.Module):
         ids = self.model.decoder.generate(features, mask, num_beams, max_new_tokens)
         return [self.tokenizer.decode(seq) for seq in ids]
 
+    @torch.no_grad()
+    def translate_beams(
+        self, batch: VideoBatch, num_beams: int = 4, max_new_tokens: int = 64
+    ) -> list[list[tuple[str, float]]]:
+        """Per video, every finished beam, best first: (sentence, length-normalised log p)."""
+        features, mask = self.sign_features(batch)
+        found = self.model.decoder.generate(
+            features, mask, num_beams, max_new_tokens, return_beams=True
+        )
+        return [[(self.tokenizer.decode(ids), score) for ids, score in beams] for beams in found]
+
 
 def generate_split(
     module: SentenceDecoder, batches: Iterable[VideoBatch], num_beams: int, max_new_tokens: int

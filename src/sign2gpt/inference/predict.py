@@ -23,6 +23,7 @@ class Translation:
     text: str
     reference: str
     seconds: float  # wall time of its batch, shared equally by the batch's videos
+    beams: list[tuple[str, float]] | None = None  # with return_beams: (sentence, score)
 
 
 def seconds_per_step(trained: TrainedModel, fps: float) -> float:
@@ -37,16 +38,28 @@ def translate_dataset(
     num_beams: int = 4,
     max_new_tokens: int = 64,
     batch_size: int | None = None,
+    return_beams: bool = False,
 ) -> Iterator[Translation]:
-    """Translate every video of `dataset` (stage-2 model), batch by batch."""
+    """Translate every video of `dataset` (stage-2 model), batch by batch.
+
+    `return_beams`: also every finished beam with its score (`Translation.beams`, best first;
+    the text is the best beam's).
+    """
     module = SentenceDecoder(trained.model, transforms(trained.cfg), trained.tokenizer).eval()
     with trained.model.decoder.fixed_weights():  # prepared once for the whole dataset
         for batch in EvaluationBatches(dataset, batch_size):
             started = time.perf_counter()
-            texts = module.translate(batch, num_beams, max_new_tokens)
+            if return_beams:
+                beams = module.translate_beams(batch, num_beams, max_new_tokens)
+                texts = [found[0][0] for found in beams]
+            else:
+                texts = module.translate(batch, num_beams, max_new_tokens)
+                beams = [None] * len(texts)
             share = (time.perf_counter() - started) / len(batch)
-            for video_id, text, reference in zip(batch.ids, texts, batch.texts, strict=True):
-                yield Translation(video_id, text, reference, share)
+            for video_id, text, reference, found in zip(
+                batch.ids, texts, batch.texts, beams, strict=True
+            ):
+                yield Translation(video_id, text, reference, share, found)
 
 
 @torch.no_grad()

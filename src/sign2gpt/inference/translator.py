@@ -13,6 +13,9 @@ True
 >>> spans = result.glosses  # when each pseudo-gloss was signed (stage-1 head)
 >>> all(s.start <= s.end for s in spans)
 True
+>>> beams = translator.translate(clip, num_beams=2, return_beams=True).beams
+>>> beams[0][1] >= beams[-1][1]  # (sentence, score), best first
+True
 """
 
 from __future__ import annotations
@@ -49,11 +52,14 @@ class TranslationResult:
         seconds: wall time of its batch, shared equally by the batch's videos.
         glosses: when each pseudo-gloss was signed (start/end in seconds, peak probability),
             or None when the model carries no stage-1 head.
+        beams: with `return_beams=True`, every finished beam, best first, as (sentence,
+            length-normalised sum of log-probabilities); else None.
     """
 
     text: str
     seconds: float
     glosses: list[GlossSpan] | None = None
+    beams: list[tuple[str, float]] | None = None
 
 
 @dataclass
@@ -143,6 +149,7 @@ class Translator:
         fps: float = 25.0,
         threshold: float = PAPER_THRESHOLD,
         batch_size: int | None = None,
+        return_beams: bool = False,
     ) -> TranslationResult | list[TranslationResult]:
         """Translate one video, or a list of them (batched; one result per input, in order).
 
@@ -154,6 +161,7 @@ class Translator:
             fps: frame rate of the inputs, for the pseudo-gloss times.
             threshold: pseudo-gloss class-probability threshold.
             batch_size: videos per batch (default: the model's data config).
+            return_beams: also return every finished beam with its score (`.beams`).
         """
         many = isinstance(x, (list, tuple))
         inputs = list(x) if many else [x]
@@ -161,15 +169,15 @@ class Translator:
         with self._autocast():
             found = list(translate_dataset(
                 self.model, dataset, num_beams=num_beams, max_new_tokens=max_new_tokens,
-                batch_size=batch_size,
+                batch_size=batch_size, return_beams=return_beams,
             ))  # fmt: skip
             spans = {}
             if self.stage1 is not None:
                 spans = dataset_gloss_spans(self.stage1, dataset, fps, threshold)
-        by_id = {t.id: t for t in found}
+        by_id = {t.id: t for t in found}  # batches are length-sorted: back to input order
+        ordered = [by_id[str(i)] for i in range(len(inputs))]
         results = [
-            TranslationResult(by_id[str(i)].text, by_id[str(i)].seconds, spans.get(str(i)))
-            for i in range(len(inputs))
+            TranslationResult(t.text, t.seconds, spans.get(t.id), t.beams) for t in ordered
         ]
         return results if many else results[0]
 

@@ -204,7 +204,8 @@ class SignDecoder(nn.Module, ABC):
         length_penalty: float = 1.0,
         min_new_tokens: int = 0,
         fixed_shapes: bool | None = None,
-    ) -> list[list[int]]:
+        return_beams: bool = False,
+    ) -> list[list[int]] | list[list[tuple[list[int], float]]]:
         """Translate a batch of sign features; token ids per sample without BOS/EOS.
 
         The sign keys/values are computed once per video and shared by its beams; each step
@@ -214,7 +215,9 @@ class SignDecoder(nn.Module, ABC):
         `fixed_shapes` (default: on for CUDA, off elsewhere) keeps every step's shapes fixed
         and replays it as a CUDA graph (`static_step`); otherwise finished videos leave the
         batch and the cache grows (fewer operations: faster on a CPU). Both give the same
-        translations.
+        translations. `return_beams`: per sample, every finished beam, best first, as (ids,
+        length-normalised sum of log-probabilities); it always runs beam search (also for
+        `num_beams=1`, which then scores its one hypothesis).
         """
         cfg = self.cfg
         batch, device = sign_features.size(0), sign_features.device
@@ -231,14 +234,14 @@ class SignDecoder(nn.Module, ABC):
         else:
             step, reorder = self._growing_step(memory, num_beams, max_new_tokens)
         with self.fixed_weights(rows=batch * num_beams):
-            if num_beams == 1:
+            if num_beams == 1 and not return_beams:
                 return greedy_search(
                     step, reorder, batch, cfg.bos_id, cfg.eos_id, max_new_tokens, device,
                     min_new_tokens,
                 )  # fmt: skip
             return beam_search(
                 step, reorder, batch, num_beams, cfg.bos_id, cfg.eos_id, max_new_tokens,
-                device, length_penalty, min_new_tokens,
+                device, length_penalty, min_new_tokens, return_beams,
             )  # fmt: skip
 
     def _growing_step(
