@@ -8,7 +8,7 @@ frames, train the stand-in LM + tokenizer (training translations only) and the s
      to end from there (`sign2gpt.train.warm_start` says why);
   2. Sign2GPT without PGP: stage 2 from scratch;
   3. the gloss-to-text reference: the same frozen LM + adapters fed the true gloss sequence
-     (`sign2gpt.train.gloss_to_text`), trained exactly like stage 2;
+     (`sign2gpt.synthbench.gloss_to_text`), trained exactly like stage 2;
   4. copying the most frequent training sentence.
 Each on dev, test and test_unseen_signer (BLEU-1..4, ROUGE-L, beam 4); the stage-1 model's
 pseudo-gloss F1 and its localization P/R/F1 against the true gloss timings at threshold 0.2
@@ -38,26 +38,26 @@ from common import machine_info, markdown_table, save_results
 from sign2gpt.checkpoint import load_checkpoint
 from sign2gpt.config import apply_overrides, load_yaml
 from sign2gpt.data.readers import read_split
+from sign2gpt.inference.evaluation import evaluate_checkpoint
+from sign2gpt.inference.trained import load_trained
+from sign2gpt.run_config import RunConfig, load_run_config, run_config_from_dict
 from sign2gpt.synth.generate import UNSEEN_SPLIT
-from sign2gpt.train.benchmark import StageMeter, stage1_report
-from sign2gpt.train.config import scaled_epochs
-from sign2gpt.train.demo import (
+from sign2gpt.synthbench.benchmark import StageMeter, stage1_report
+from sign2gpt.synthbench.demo import (
     METRICS,
     DemoSettings,
     cache_frames,
     frequent_sentence_scores,
     pick,
 )
-from sign2gpt.train.evaluation import evaluate_checkpoint
-from sign2gpt.train.gloss_to_text import evaluate_gloss_to_text, train_gloss_to_text
-from sign2gpt.train.language_model import LMTraining, train_language_model
+from sign2gpt.synthbench.gloss_to_text import evaluate_gloss_to_text, train_gloss_to_text
+from sign2gpt.synthbench.language_model import LMTraining, train_language_model
+from sign2gpt.synthbench.synth_corpus import prepare_corpus
+from sign2gpt.synthbench.video_reliance import video_reliance
+from sign2gpt.synthbench.visual_backbone import ViTTraining, train_visual_backbone
 from sign2gpt.train.run import start_run, train_stage
-from sign2gpt.train.run_config import RunConfig, load_run_config, run_config_from_dict
-from sign2gpt.train.synth_corpus import prepare_corpus
-from sign2gpt.train.trained import load_trained
-from sign2gpt.train.video_reliance import video_reliance
-from sign2gpt.train.visual_backbone import ViTTraining, train_visual_backbone
 from sign2gpt.train.warm_start import WarmStart, train_warm_started
+from sign2gpt.train_config import scaled_epochs
 
 REPO = Path(__file__).resolve().parents[1]
 SPLITS = ("dev", "test", UNSEEN_SPLIT)

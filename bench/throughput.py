@@ -37,8 +37,8 @@ from sign2gpt.models.performance import (
     enable_activation_checkpointing,
 )
 from sign2gpt.models.sign2gpt import Sign2GPT
-from sign2gpt.train.config import TrainConfig
 from sign2gpt.train.engine import adamw
+from sign2gpt.train_config import TrainConfig
 
 # Dense bf16 tensor-core peaks (FLOP/s) from the vendors' data sheets, by device name.
 GPU_PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "4090": 165e12}

@@ -23,12 +23,12 @@ import torch
 
 from common import machine_info, markdown_table, save_results
 from sign2gpt.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from sign2gpt.inference.trained import load_trained
 from sign2gpt.models.sign2gpt import Sign2GPT
+from sign2gpt.run_config import load_run_config
+from sign2gpt.synthbench.demo import METRICS, pick
+from sign2gpt.synthbench.video_reliance import video_reliance
 from sign2gpt.train.checkpointing import checkpoint_tensors
-from sign2gpt.train.demo import METRICS, pick
-from sign2gpt.train.run_config import load_run_config
-from sign2gpt.train.trained import load_trained
-from sign2gpt.train.video_reliance import video_reliance
 from sign2gpt.train.warm_start import WarmStart, train_warm_started
 from synthsign import REPO, SIZES, SPLITS, evaluate_all, git_commit
 

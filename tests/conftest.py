@@ -156,7 +156,7 @@ def tiny_lm(tiny_synth_corpus, tmp_path_factory) -> Path:
     import dataclasses
 
     from sign2gpt.models.config import tiny_config
-    from sign2gpt.train.language_model import LMTraining, train_language_model
+    from sign2gpt.synthbench.language_model import LMTraining, train_language_model
 
     texts = [
         line.split("|")[-1]

@@ -21,8 +21,8 @@ from sign2gpt.models.layers.sinusoidal import interleaved_sinusoidal_encoding
 from sign2gpt.models.layers.temporal_pool import masked_avg_pool, zero_padded_avg_pool
 from sign2gpt.models.sign_encoder import SignEncoder
 from sign2gpt.models.spatial import SpatialBackbone
+from sign2gpt.run_config import load_run_config, run_config_from_dict
 from sign2gpt.text import PseudoGlossVocab, save_prototypes
-from sign2gpt.train.run_config import load_run_config, run_config_from_dict
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 PAPER = [CONFIGS / "phoenix14t" / "translate.yaml", CONFIGS / "csl-daily" / "translate.yaml"]

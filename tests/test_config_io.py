@@ -110,7 +110,7 @@ def test_inference_commands_do_not_import_the_training_stack():
     import sys
 
     code = (
-        "import sys, sign2gpt.train.inference, sign2gpt.train.evaluation; "
+        "import sys, sign2gpt.inference.predict, sign2gpt.inference.evaluation; "
         "print(sorted(m for m in ('lightning', 'torchmetrics') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from sign2gpt.run_config import load_run_config
 from sign2gpt.train.builders import frozen_weight_dtype
-from sign2gpt.train.config import TrainConfig
-from sign2gpt.train.run_config import load_run_config
+from sign2gpt.train_config import TrainConfig
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 CONFIGS = sorted(CONFIG_DIR.rglob("*.yaml"))

@@ -11,11 +11,11 @@ import torch
 
 from sign2gpt.checkpoint import Checkpoint, load_checkpoint, load_model_tensors, save_checkpoint
 from sign2gpt.errors import CheckpointError
-from sign2gpt.train.config import TrainConfig
 from sign2gpt.train.engine import Trainer, TrainingError, adamw, make_fabric
 from sign2gpt.train.loaders import EpochData
 from sign2gpt.train.run_dir import RunDir
 from sign2gpt.train.schedule import one_cycle_cosine
+from sign2gpt.train_config import TrainConfig
 
 
 class Regression(torch.nn.Module):

@@ -11,7 +11,8 @@ from sign2gpt.checkpoint import load_checkpoint
 from sign2gpt.data.readers.phoenix import corpus_file
 from sign2gpt.errors import CheckpointError, DataError
 from sign2gpt.models.config import model_config_from_dict
-from sign2gpt.train.gloss_to_text import (
+from sign2gpt.run_config import RunConfig, run_config_from_dict
+from sign2gpt.synthbench.gloss_to_text import (
     GlossVocab,
     build_gloss_to_text,
     collate_glosses,
@@ -20,9 +21,8 @@ from sign2gpt.train.gloss_to_text import (
     read_gloss_sentences,
     train_gloss_to_text,
 )
-from sign2gpt.train.language_model import LMTraining, train_language_model
+from sign2gpt.synthbench.language_model import LMTraining, train_language_model
 from sign2gpt.train.run import start_run
-from sign2gpt.train.run_config import RunConfig, run_config_from_dict
 
 # (glosses in sign order, translation): different order and length, as in the real corpus.
 PAIRS = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 import torch
 
 from sign2gpt.models.config import tiny_config
@@ -99,3 +100,40 @@ def test_wide_beam_search_finds_the_best_sequence():
             candidates.append((score, list(body)))
     assert best == max(candidates)[1]
     assert state["last"].shape == (81,)  # the cache was reordered for every beam
+
+
+def test_beam_search_returns_every_finished_beam_with_its_score():
+    # The bigram "LM" again: with more beams than hypotheses, the beams returned are every
+    # hypothesis that ends within max_len, ranked by sum(log p) / length, with those scores.
+    torch.manual_seed(1)
+    table = torch.randn(3, 3).log_softmax(-1)
+    bos, eos, max_len = 0, 2, 4
+
+    def step(tokens):
+        return table[tokens[:, -1]]
+
+    (beams,) = beam_search(step, lambda index: None, 1, 81, bos, eos, max_len, "cpu",
+                           return_beams=True)  # fmt: skip
+    expected = {}
+    for length in range(1, max_len + 1):
+        for body in itertools.product([0, 1], repeat=length - 1):
+            seq = [bos, *body, eos]
+            expected[body] = sum(table[a, b].item() for a, b in itertools.pairwise(seq)) / length
+    assert sorted(tuple(ids) for ids, _ in beams) == sorted(expected)
+    for ids, score in beams:  # (some hypotheses tie: same bigrams in another order)
+        assert score == pytest.approx(expected[tuple(ids)], abs=1e-5)
+    scores = [score for _, score in beams]
+    assert scores == sorted(scores, reverse=True)
+    assert beams[0][0] == beam_search(step, lambda index: None, 1, 81, bos, eos, max_len, "cpu")[0]
+
+
+def test_decoder_beams_start_with_the_translation_it_returns():
+    decoder = open_decoder()
+    features, mask = signs()
+    with torch.no_grad():
+        plain = decoder.generate(features, mask, num_beams=3, max_new_tokens=5)
+        beams = decoder.generate(features, mask, num_beams=3, max_new_tokens=5, return_beams=True)
+    assert [found[0][0] for found in beams] == plain
+    for found in beams:
+        assert 1 <= len(found) <= 3
+        assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)

@@ -27,7 +27,7 @@ from sign2gpt.models.sign_encoder import SignEncoder
 from sign2gpt.models.tokenizer import TextTokenizer, check_tokenizer_coverage, unknown_characters
 from sign2gpt.models.vit import VisionTransformer
 from sign2gpt.models.weights import load_dinov2, read_weights
-from sign2gpt.train.run_config import load_run_config
+from sign2gpt.run_config import load_run_config
 
 
 def manifest_config(root, manifest: str = "m.csv", **overrides) -> DataConfig:

@@ -29,10 +29,10 @@ from sign2gpt.models.decoder import build_decoder
 from sign2gpt.models.tokenizer import TextTokenizer
 from sign2gpt.models.vit import VisionTransformer
 from sign2gpt.models.weights import load_dinov2, read_hf_folder, read_weights
+from sign2gpt.run_config import load_run_config
 from sign2gpt.text import PseudoGlossVocab, load_prototypes, load_targets
 from sign2gpt.text.prototypes import load_word_vectors
 from sign2gpt.text.sentences import read_sentence_files
-from sign2gpt.train.run_config import load_run_config
 
 pytestmark = pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 

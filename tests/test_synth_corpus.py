@@ -123,8 +123,8 @@ def test_full_reads_the_real_phoenix_text(phoenix_text_dir: Path):
 def test_demo_rebuilds_a_frame_cache_made_for_other_settings(corpus: Path, tmp_path):
     from sign2gpt.data.cache import FrameCache
     from sign2gpt.data.readers import read_split
-    from sign2gpt.train.demo import cache_frames
-    from sign2gpt.train.run_config import load_run_config
+    from sign2gpt.run_config import load_run_config
+    from sign2gpt.synthbench.demo import cache_frames
 
     config = Path(__file__).resolve().parents[1] / "configs" / "synth-small" / "pretrain.yaml"
 
@@ -165,8 +165,8 @@ def test_stand_in_vit_learns_joints_and_cues_and_loads_as_dinov2(corpus: Path, t
     from sign2gpt.models.config import ViTConfig
     from sign2gpt.models.vit import VisionTransformer
     from sign2gpt.models.weights import load_dinov2
-    from sign2gpt.train.run_config import load_run_config
-    from sign2gpt.train.visual_backbone import ViTTraining, pose_frames, train_visual_backbone
+    from sign2gpt.run_config import load_run_config
+    from sign2gpt.synthbench.visual_backbone import ViTTraining, pose_frames, train_visual_backbone
 
     config = Path(__file__).resolve().parents[1] / "configs" / "synth-small" / "pretrain.yaml"
     data = load_run_config(config, [f"data.root={corpus}", "data.resize=32", "data.crop=28"]).data

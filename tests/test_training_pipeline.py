@@ -16,14 +16,14 @@ import torch
 
 from sign2gpt.checkpoint import load_checkpoint
 from sign2gpt.cli import main
+from sign2gpt.inference.evaluation import pick_device
+from sign2gpt.inference.trained import load_trained, stage1_of
 from sign2gpt.models.config import model_config_from_dict
 from sign2gpt.models.sign2gpt import Sign2GPT
+from sign2gpt.run_config import load_run_config
 from sign2gpt.train.builders import build_model
 from sign2gpt.train.checkpointing import checkpoint_tensors
-from sign2gpt.train.evaluation import pick_device
 from sign2gpt.train.run import start_run, train_stage
-from sign2gpt.train.run_config import load_run_config
-from sign2gpt.train.trained import load_trained, stage1_of
 from sign2gpt.train.warm_start import WarmStart, train_warm_started
 
 
@@ -147,7 +147,7 @@ def test_killed_run_resumes_to_the_same_weights(
     last = victim.checkpoint("last")
     code = (
         "import sys; from sign2gpt.train.run import train_stage; "
-        "from sign2gpt.train.run_config import load_run_config; from sign2gpt.train.run_dir "
+        "from sign2gpt.run_config import load_run_config; from sign2gpt.train.run_dir "
         "import RunDir; train_stage(load_run_config(sys.argv[1]), RunDir(sys.argv[2]))"
     )
     proc = subprocess.Popen(
@@ -259,7 +259,7 @@ def test_frozen_stage1_adapters_are_checkpointed_beside_a_pretrained_backbone():
 
 
 def test_video_reliance_is_zero_with_shut_gates_and_shows_once_they_open(trained_runs):
-    from sign2gpt.train.video_reliance import video_reliance
+    from sign2gpt.synthbench.video_reliance import video_reliance
 
     _, stage2 = trained_runs
     trained = load_trained(stage2 / "checkpoints" / "best.safetensors")

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "extract": "extract",
     "evaluate": "evaluate",
     "translate": "translate",
+    "export": "export",
     "localize": "localize",
     "score": "score",
     "demo": "demo",

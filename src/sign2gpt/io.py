@@ -62,3 +62,14 @@ def write_text(path: str | Path, text: str) -> None:
     """Write a UTF-8 text file atomically."""
     with atomic_open(path) as handle:
         handle.write(text)
+
+
+def sha256_of(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks (model files are large)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

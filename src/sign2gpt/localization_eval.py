@@ -177,7 +177,7 @@ def score_localization(
     """Micro counts over every video of `predicted` (video id -> spans).
 
     Args:
-        predicted: e.g. `sign2gpt.train.inference.localize_dataset`'s result.
+        predicted: e.g. `sign2gpt.inference.predict.localize_dataset`'s result.
         timings: the corpus's `timings/<split>.json` (video id -> true glosses).
         alignment: from `dice_alignment`.
         fps: frame rate of the timings (SynthSign: 25).

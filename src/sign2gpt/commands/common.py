@@ -33,8 +33,8 @@ def stage_main(args: argparse.Namespace, stage: str, extra: list[str]) -> int:
     import shutil
 
     from sign2gpt.errors import ConfigError
+    from sign2gpt.run_config import load_run_config
     from sign2gpt.train.run import resume_run, start_run, summary_line, train_stage
-    from sign2gpt.train.run_config import load_run_config
 
     if args.resume:
         if args.config or args.overrides or extra:

@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sign2gpt.errors import ConfigError
-    from sign2gpt.train.demo import DemoSettings, run_demo
+    from sign2gpt.synthbench.demo import DemoSettings, run_demo
 
     if not (args.config_dir / "pretrain.yaml").is_file():
         raise ConfigError(f"{args.config_dir}: no pretrain.yaml (give --config-dir)")

@@ -1,7 +1,8 @@
 """Evaluate a stage-2 checkpoint on a split with beam search (BLEU-1..4, ROUGE-L).
 
 Writes `<out>/<split>.hyp.txt`, `<split>.ref.txt`, `<split>.ids.txt` and `<split>.json`
-(scores with the sacrebleu signature). Default out: the checkpoint's run folder / eval.
+(scores with the sacrebleu signature). Default out: the checkpoint's run folder / eval (for an
+exported `--model DIR`: DIR-eval beside it, so the model folder stays as exported).
 
 Example:
   sign2gpt evaluate --checkpoint runs/.../checkpoints/best.safetensors --split test
@@ -12,11 +13,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sign2gpt.commands.model_option import add_model_arguments, model_path
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=Path, required=True, help="stage-2 checkpoint")
+    add_model_arguments(parser, "stage-2")
     parser.add_argument("--split", default="test", help="split name (default: %(default)s)")
-    parser.add_argument("--out", type=Path, help="output folder (default: <run>/eval)")
+    parser.add_argument(
+        "--out", type=Path, help="output folder (default: <run>/eval; --model DIR: DIR-eval)"
+    )
     parser.add_argument("--beams", type=int, default=4, help="beam size (default: 4)")
     parser.add_argument(
         "--max-new-tokens", type=int, default=64, help="longest output (default: 64)"
@@ -30,10 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from sign2gpt.train.evaluation import evaluate_checkpoint
+    from sign2gpt.inference.evaluation import evaluate_checkpoint
 
     result = evaluate_checkpoint(
-        args.checkpoint,
+        model_path(args),
         args.split,
         out=args.out,
         num_beams=args.beams,

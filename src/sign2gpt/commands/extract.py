@@ -26,9 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sign2gpt.errors import CheckpointError
-    from sign2gpt.train.evaluation import pick_device
+    from sign2gpt.inference.evaluation import pick_device
+    from sign2gpt.inference.trained import load_trained
     from sign2gpt.train.features import extract_features
-    from sign2gpt.train.trained import load_trained
 
     trained = load_trained(args.checkpoint, pick_device(args.device))
     if trained.cfg.stage != "pretrain":

@@ -2,7 +2,8 @@
 
 Draws the prototype head's class probabilities (pseudo-glosses on one axis, time in seconds
 on the other) with the paper's 0.2 threshold outlined, and prints the spans above it. A
-stage-2 checkpoint uses the stage-1 run it was initialised from.
+stage-2 checkpoint uses the stage-1 run it was initialised from; an exported model folder
+(`--model DIR`) carries its stage-1 head.
 
 Example:
   sign2gpt localize --checkpoint runs/.../checkpoints/best.safetensors clip.mp4 --out clip.png
@@ -13,9 +14,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sign2gpt.commands.model_option import add_model_arguments, model_path
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=Path, required=True, help="stage-1 or 2 checkpoint")
+    add_model_arguments(parser, "stage-1 or 2")
     parser.add_argument("video", type=Path, help="video file or frame folder")
     parser.add_argument("--out", type=Path, required=True, help="figure file (.png, .pdf, .svg)")
     parser.add_argument("--fps", type=float, default=25.0, help="frame rate (default: 25)")
@@ -29,11 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from sign2gpt.train.evaluation import pick_device
-    from sign2gpt.train.trained import load_trained, stage1_of
+    from sign2gpt.inference.evaluation import pick_device
+    from sign2gpt.inference.localize import localize_video
+    from sign2gpt.inference.trained import load_trained, stage1_of
 
     device = pick_device(args.device)
-    stage1 = stage1_of(load_trained(args.checkpoint, device), device)
+    stage1 = stage1_of(load_trained(model_path(args), device), device)
     spans, shown = localize_video(stage1, args.video, args.out, args.fps, args.threshold)
     if args.json:
         print(json.dumps({"video": str(args.video), "pseudo_glosses": spans}, ensure_ascii=False))
@@ -45,22 +49,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.out} ({len(shown)} pseudo-glosses shown)")
     return 0
 
-
-def localize_video(stage1, video: Path, out: Path, fps: float, threshold: float):
-    """Spans above `threshold` and the pseudo-glosses drawn in the figure at `out`."""
-    from sign2gpt.data import collate_samples
-    from sign2gpt.localization import gloss_spans, plot_localization
-    from sign2gpt.train.inference import class_probabilities, seconds_per_step
-    from sign2gpt.train.trained import video_dataset
-
-    dataset, errors = video_dataset(stage1.cfg, [video])
-    if errors:
-        raise errors[0]
-    batch = collate_samples([dataset[0]])
-    probs = class_probabilities(stage1, batch)[0]
-    step = seconds_per_step(stage1, fps)
-    words = stage1.vocab.words
-    spans = [s.as_dict() for s in gloss_spans(probs, words, step, threshold)]
-    title = f"{video.name}: pseudo-gloss class probability (outline > {threshold})"
-    shown = plot_localization(probs, words, step, out, threshold=threshold, title=title)
-    return spans, shown

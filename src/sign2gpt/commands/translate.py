@@ -7,6 +7,7 @@ timing and, when the run has a stage-1 model (its `init`), when each pseudo-glos
 
 Example:
   sign2gpt translate --checkpoint runs/.../checkpoints/best.safetensors clip.mp4 more-clips/
+  sign2gpt translate --model my-model clip.mp4     (a folder from `sign2gpt export`)
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sign2gpt.commands.model_option import add_model_arguments, model_path
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=Path, required=True, help="stage-2 checkpoint")
+    add_model_arguments(parser, "stage-2")
     parser.add_argument("inputs", type=Path, nargs="+", metavar="VIDEO_OR_FOLDER")
     parser.add_argument("--json", action="store_true", help="one JSON object per video")
     parser.add_argument("--beams", type=int, default=4, help="beam size (default: 4)")
@@ -35,17 +38,17 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from sign2gpt.errors import CheckpointError
-    from sign2gpt.train.evaluation import pick_device
-    from sign2gpt.train.inference import localize_dataset, translate_dataset
-    from sign2gpt.train.trained import expand_inputs, load_trained, stage1_of, video_dataset
+    from sign2gpt.inference.evaluation import pick_device
+    from sign2gpt.inference.predict import localize_dataset, translate_dataset
+    from sign2gpt.inference.trained import expand_inputs, load_trained, stage1_of, video_dataset
 
     device = pick_device(args.device)
-    trained = load_trained(args.checkpoint, device)
+    trained = load_trained(model_path(args), device)
     if trained.cfg.stage != "translate":
-        raise CheckpointError(args.checkpoint, "is a stage-1 checkpoint; translate needs stage 2")
+        raise CheckpointError(model_path(args), "is a stage-1 checkpoint; translate needs stage 2")
     dataset, errors = video_dataset(trained.cfg, expand_inputs(args.inputs))
     spans = {}
-    if args.json and trained.cfg.init and len(dataset):
+    if args.json and (trained.cfg.init or trained.stage1) and len(dataset):
         spans = localize_dataset(stage1_of(trained, device), dataset, args.fps, args.threshold)
     done = set()
     if len(dataset):

@@ -7,7 +7,7 @@ Phoenix14T, CSL-Daily and manifest corpora all give the same `Sample`; batches a
 from sign2gpt.data.batch import Sample, VideoBatch, collate_samples
 from sign2gpt.data.config import DataConfig
 from sign2gpt.data.dataset import VideoDataset, build_dataset
-from sign2gpt.data.loader import build_dataloader
+from sign2gpt.data.loader import EvaluationBatches, build_dataloader
 from sign2gpt.data.sampler import LengthGroupedBatchSampler
 from sign2gpt.data.transforms import IMAGENET_MEAN, IMAGENET_STD, VideoTransform
 
@@ -15,6 +15,7 @@ __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "DataConfig",
+    "EvaluationBatches",
     "LengthGroupedBatchSampler",
     "Sample",
     "VideoBatch",

@@ -16,17 +16,25 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from sign2gpt.models.decoder.xglm import XGLMLayer
+from sign2gpt.models.decoder.base import SignDecoder
 from sign2gpt.models.sign_encoder import SignEncoderBlock
 from sign2gpt.models.vit import Block as ViTBlock
 
-# The repeated blocks: the unit of recomputation and of compilation.
-BLOCK_TYPES: tuple[type[nn.Module], ...] = (ViTBlock, SignEncoderBlock, XGLMLayer)
+# The repeated blocks of the visual side: the unit of recomputation and of compilation. Each
+# LM family declares its own (`SignDecoder.block_types`).
+VISUAL_BLOCK_TYPES: tuple[type[nn.Module], ...] = (ViTBlock, SignEncoderBlock)
+
+
+def block_types(model: nn.Module) -> tuple[type[nn.Module], ...]:
+    """The visual block types plus those of every LM family decoder inside `model`."""
+    decoders = (m for m in model.modules() if isinstance(m, SignDecoder))
+    return VISUAL_BLOCK_TYPES + tuple(t for d in decoders for t in d.block_types)
 
 
 def transformer_blocks(model: nn.Module) -> Iterator[nn.Module]:
     """Every repeated transformer block inside `model` (depth-first order)."""
-    return (module for module in model.modules() if isinstance(module, BLOCK_TYPES))
+    types = block_types(model)
+    return (module for module in model.modules() if isinstance(module, types))
 
 
 def _checkpointed_forward(block: nn.Module, plain_forward, *args, **kwargs):
@@ -45,7 +53,7 @@ def enable_activation_checkpointing(model: nn.Module) -> int:
     saved). Calling it twice is harmless.
 
     Args:
-        model: a `Sign2GPT` or any module containing the blocks in `BLOCK_TYPES`.
+        model: a `Sign2GPT` or any module containing the blocks of `block_types`.
     Returns:
         the number of blocks now checkpointed.
     """
@@ -74,7 +82,7 @@ def compile_model(
     sentence length.
 
     Args:
-        model: a `Sign2GPT` or any module containing the blocks in `BLOCK_TYPES`.
+        model: a `Sign2GPT` or any module containing the blocks of `block_types`.
         dynamic: passed to `torch.compile` (None = let it decide after a recompile).
         mode: `torch.compile` mode, e.g. "max-autotune" on a GPU; None = default.
         backend: `torch.compile` backend ("eager" traces without generating code: tests).

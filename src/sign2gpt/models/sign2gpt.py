@@ -170,3 +170,15 @@ class Sign2GPT(nn.Module):
         counts = {name: count_parameters(module) for name, module in parts.items()}
         counts["total"] = count_parameters(self)
         return counts
+
+
+def is_pretrained_weight(model: Sign2GPT, name: str) -> bool:
+    """Whether `name` is a frozen backbone weight that a configured pretrained file provides
+    (so a checkpoint does not copy it)."""
+    cfg = model.cfg
+    external = []
+    if cfg.spatial.pretrained is not None:
+        external.append("spatial.")
+    if model.decoder is not None and cfg.decoder.pretrained is not None:
+        external.append("decoder.")
+    return name.startswith(tuple(external)) and not model.is_own(name)

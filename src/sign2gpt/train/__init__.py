@@ -1,1 +1,1 @@
-"""Training, evaluation and the demo (Lightning Fabric). Imported only by the CLI commands."""
+"""Training (Lightning Fabric): run setup, the engine, the two stage modules, warm start."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from sign2gpt.checkpoint import load_checkpoint, load_model_tensors
-from sign2gpt.data import VideoDataset, VideoTransform
+from sign2gpt.data import VideoDataset
 from sign2gpt.data.readers import read_split
 from sign2gpt.data.records import VideoRecord
 from sign2gpt.errors import CheckpointError, DataError
@@ -18,8 +18,8 @@ from sign2gpt.models.performance import (
     compile_model,
     enable_activation_checkpointing,
 )
-from sign2gpt.models.sign2gpt import VISUAL_PARTS, Sign2GPT
-from sign2gpt.models.tokenizer import TextTokenizer, check_compatible
+from sign2gpt.models.sign2gpt import VISUAL_PARTS, Sign2GPT, is_pretrained_weight
+from sign2gpt.run_config import RunConfig
 from sign2gpt.text import (
     PseudoGlossVocab,
     build_prototypes,
@@ -28,9 +28,7 @@ from sign2gpt.text import (
     load_targets,
     save_prototypes,
 )
-from sign2gpt.train.checkpointing import is_pretrained_weight
-from sign2gpt.train.config import TrainConfig
-from sign2gpt.train.run_config import RunConfig
+from sign2gpt.train_config import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +84,6 @@ def vocabulary_records(cfg: RunConfig, train: VideoDataset) -> list[VideoRecord]
     return records
 
 
-def load_tokenizer(cfg: RunConfig) -> TextTokenizer:
-    """The decoder's tokenizer: `text.tokenizer`, else the decoder's pretrained folder."""
-    folder = cfg.text.tokenizer or cfg.model.decoder.pretrained
-    if folder is None:
-        raise CheckpointError("text.tokenizer", "no tokenizer folder is configured")
-    tokenizer = TextTokenizer.load(folder)
-    check_compatible(tokenizer, cfg.model.decoder, where="model.decoder")
-    return tokenizer
-
-
 def build_model(cfg: RunConfig, glosses: Glosses | None = None) -> Sign2GPT:
     """The stage's model with its frozen pretrained parts loaded (and its `init` checkpoint)."""
     if cfg.stage == "pretrain":
@@ -145,8 +133,3 @@ def load_init(model: Sign2GPT, path: str | Path) -> None:
     # Frozen pretrained weights are in the checkpoint only when no pretrained file provided them.
     load_model_tensors(model, tensors, path)
     log.info("initialised %d tensors from %s", len(tensors), path)
-
-
-def transforms(cfg: RunConfig) -> tuple[VideoTransform, VideoTransform]:
-    """(training, evaluation) batch transforms."""
-    return VideoTransform(cfg.data, train=True), VideoTransform(cfg.data, train=False)

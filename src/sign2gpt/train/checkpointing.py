@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from sign2gpt.checkpoint import load_model_tensors
-from sign2gpt.models.sign2gpt import Sign2GPT
+from sign2gpt.models.sign2gpt import Sign2GPT, is_pretrained_weight
 
 
 def checkpoint_tensors(model: Sign2GPT) -> dict[str, torch.Tensor]:
@@ -22,18 +22,6 @@ def checkpoint_tensors(model: Sign2GPT) -> dict[str, torch.Tensor]:
         for name, tensor in model.state_dict().items()
         if not is_pretrained_weight(model, name)
     }
-
-
-def is_pretrained_weight(model: Sign2GPT, name: str) -> bool:
-    """Whether `name` is a frozen backbone weight that a configured pretrained file provides
-    (so a checkpoint does not copy it)."""
-    cfg = model.cfg
-    external = []
-    if cfg.spatial.pretrained is not None:
-        external.append("spatial.")
-    if model.decoder is not None and cfg.decoder.pretrained is not None:
-        external.append("decoder.")
-    return name.startswith(tuple(external)) and not model.is_own(name)
 
 
 class StageCheckpoints:

@@ -24,10 +24,10 @@ from tqdm.auto import tqdm
 from sign2gpt.checkpoint import Checkpoint, save_checkpoint
 from sign2gpt.errors import Sign2GPTError
 from sign2gpt.io import write_json
-from sign2gpt.train.config import TrainConfig
 from sign2gpt.train.loaders import EpochData
 from sign2gpt.train.run_dir import RunDir
 from sign2gpt.train.schedule import one_cycle_cosine
+from sign2gpt.train_config import TrainConfig
 
 
 class TrainingError(Sign2GPTError):

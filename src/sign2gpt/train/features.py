@@ -17,11 +17,10 @@ from safetensors.torch import save_file
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from sign2gpt.data import DataConfig, build_dataset
+from sign2gpt.data import DataConfig, EvaluationBatches, build_dataset
 from sign2gpt.errors import DataError
+from sign2gpt.inference.trained import TrainedModel
 from sign2gpt.io import atomic_path, write_json
-from sign2gpt.train.loaders import EvaluationBatches
-from sign2gpt.train.trained import TrainedModel
 
 SHARD_VIDEOS = 500
 

@@ -9,15 +9,16 @@ from lightning.fabric.loggers import CSVLogger, TensorBoardLogger
 
 from sign2gpt.checkpoint import load_checkpoint
 from sign2gpt.config import dump_yaml, to_dict
-from sign2gpt.data import build_dataset, collate_samples
+from sign2gpt.data import EvaluationBatches, build_dataset, collate_samples
 from sign2gpt.errors import CheckpointError
+from sign2gpt.inference.trained import load_tokenizer, transforms
 from sign2gpt.models.tokenizer import check_tokenizer_coverage
-from sign2gpt.train.builders import build_model, load_tokenizer, prepare_glosses, transforms
+from sign2gpt.run_config import RunConfig, load_run_config
+from sign2gpt.train.builders import build_model, prepare_glosses
 from sign2gpt.train.engine import Progress, Trainer, make_fabric
 from sign2gpt.train.features import FeatureDataset, check_feature_source, collate_features
-from sign2gpt.train.loaders import EvaluationBatches, training_epochs
+from sign2gpt.train.loaders import training_epochs
 from sign2gpt.train.pretrain_stage import PretrainModule, PretrainTask
-from sign2gpt.train.run_config import RunConfig, load_run_config
 from sign2gpt.train.run_dir import RunDir
 from sign2gpt.train.translate_stage import TranslateModule, TranslateTask
 

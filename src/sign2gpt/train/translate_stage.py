@@ -9,15 +9,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from sign2gpt.data import VideoBatch, VideoTransform
+from sign2gpt.inference.decoding import SentenceDecoder, generate_split
 from sign2gpt.metrics import translation_scores
 from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.models.tokenizer import TextTokenizer
 from sign2gpt.train.checkpointing import StageCheckpoints
 from sign2gpt.train.features import FeatureBatch
-from sign2gpt.train.language_model import IGNORE, teacher_forcing_batch
+from sign2gpt.train.teacher_forcing import IGNORE, teacher_forcing_batch
 
 
-class TranslateModule(nn.Module):
+class TranslateModule(SentenceDecoder):
     """`forward(batch)` -> (label-smoothed cross-entropy on the target tokens, logs)."""
 
     def __init__(
@@ -27,29 +28,18 @@ class TranslateModule(nn.Module):
         tokenizer: TextTokenizer,
         label_smoothing: float = 0.1,
     ):
-        super().__init__()
-        self.model = model
-        # (training, evaluation): picked by the module's train/eval mode.
-        self.transforms = transforms
-        self.tokenizer = tokenizer
+        super().__init__(model, transforms, tokenizer)
         self.label_smoothing = label_smoothing
         self.max_length = model.cfg.decoder.max_positions - 1
 
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
     def sign_features(self, batch: VideoBatch | FeatureBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Sign features (B, T', D) and mask of a batch of videos (or of extracted features)."""
-        batch = batch.to(self.device)
         if isinstance(batch, FeatureBatch):
+            batch = batch.to(self.device)
             # float32 as stored: Fabric's bf16-mixed casts float inputs (dataclass fields too)
             # before training steps, while evaluation reads them as they are.
             return batch.features.float(), batch.mask
-        video = self.transforms[0 if self.training else 1](
-            batch.frames, batch.mask
-        )  # (B, T, 3, S, S)
-        return self.model.encode(video, batch.mask)
+        return super().sign_features(batch)
 
     def teacher_forced(self, batch: VideoBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits (B, L, V) and labels (B, L) (IGNORE on padding) for the batch's sentences."""
@@ -76,35 +66,11 @@ class TranslateModule(nn.Module):
         )
         return loss, {"token_accuracy": token_accuracy(logits, labels)}
 
-    @torch.no_grad()
-    def translate(
-        self, batch: VideoBatch, num_beams: int = 4, max_new_tokens: int = 64
-    ) -> list[str]:
-        """Generated sentences for a batch of videos."""
-        features, mask = self.sign_features(batch)
-        ids = self.model.decoder.generate(features, mask, num_beams, max_new_tokens)
-        return [self.tokenizer.decode(seq) for seq in ids]
-
 
 def token_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     """Share of target tokens whose argmax prediction is right (teacher-forced)."""
     real = labels != IGNORE
     return ((logits.argmax(-1) == labels) & real).sum().item() / max(real.sum().item(), 1)
-
-
-def generate_split(
-    module: TranslateModule, batches: Iterable[VideoBatch], num_beams: int, max_new_tokens: int
-) -> tuple[list[str], list[str], list[str]]:
-    """(ids, hypotheses, references) for every video of a split, in loader order."""
-    ids: list[str] = []
-    hypotheses: list[str] = []
-    references: list[str] = []
-    with module.model.decoder.fixed_weights():  # prepared once for the whole split
-        for batch in batches:
-            hypotheses += module.translate(batch, num_beams, max_new_tokens)
-            references += batch.texts
-            ids += batch.ids
-    return ids, hypotheses, references
 
 
 class TranslateTask(StageCheckpoints):

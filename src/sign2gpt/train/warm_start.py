@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sign2gpt.errors import ConfigError
-from sign2gpt.train.config import scaled_epochs
-from sign2gpt.train.evaluation import pick_device
+from sign2gpt.inference.evaluation import pick_device
+from sign2gpt.inference.trained import load_trained
+from sign2gpt.run_config import RunConfig
 from sign2gpt.train.features import extract_features
 from sign2gpt.train.run import start_run, train_stage
-from sign2gpt.train.run_config import RunConfig
 from sign2gpt.train.run_dir import RunDir
-from sign2gpt.train.trained import load_trained
+from sign2gpt.train_config import scaled_epochs
 
 
 @dataclass(frozen=True)

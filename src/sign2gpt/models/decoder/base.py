@@ -1,10 +1,11 @@
 """The interface every sign-conditioned LM family implements, and what they all share.
 
 A family file (e.g. `xglm.py`) subclasses `SignDecoder`, registers it with
-`@register_family("name")` and supplies three things: `forward_tokens` (the LM's layers, using
-`SignCrossAttention` inside self-attention), `sign_memory` (per-layer sign keys/values) and
-`load_pretrained` (its checkpoint layout). This base adds the sign projection, masks, the
-training forward and generation.
+`@register_family("name")` and supplies `forward_tokens` (the LM's layers, using
+`SignCrossAttention` inside self-attention), `sign_memory` (per-layer sign keys/values),
+`load_pretrained` (its checkpoint layout) and `block_types` (its repeated layer class: the
+unit of activation checkpointing and `torch.compile`). This base adds the sign projection,
+masks, the training forward and generation.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def register_family(name: str) -> Callable[[type[SignDecoder]], type[SignDecoder
     """Class decorator: make a `SignDecoder` subclass buildable as `decoder.family: name`."""
 
     def register(cls: type[SignDecoder]) -> type[SignDecoder]:
+        # Checked here: a family without its blocks would train without checkpointing or
+        # compilation and nobody would notice.
+        if not cls.block_types:
+            raise TypeError(f"decoder family {name!r}: {cls.__name__} declares no block_types")
         DECODER_FAMILIES[name] = cls
         return cls
 
@@ -81,6 +86,9 @@ def is_right_padded(attention_mask: torch.Tensor) -> bool:
 
 class SignDecoder(nn.Module, ABC):
     """A frozen decoder-only LM conditioned on sign features through adapters."""
+
+    # The family's repeated layer classes (`sign2gpt.models.performance` wraps them).
+    block_types: tuple[type[nn.Module], ...] = ()
 
     def __init__(self, cfg: DecoderConfig):
         super().__init__()
@@ -196,7 +204,8 @@ class SignDecoder(nn.Module, ABC):
         length_penalty: float = 1.0,
         min_new_tokens: int = 0,
         fixed_shapes: bool | None = None,
-    ) -> list[list[int]]:
+        return_beams: bool = False,
+    ) -> list[list[int]] | list[list[tuple[list[int], float]]]:
         """Translate a batch of sign features; token ids per sample without BOS/EOS.
 
         The sign keys/values are computed once per video and shared by its beams; each step
@@ -206,7 +215,9 @@ class SignDecoder(nn.Module, ABC):
         `fixed_shapes` (default: on for CUDA, off elsewhere) keeps every step's shapes fixed
         and replays it as a CUDA graph (`static_step`); otherwise finished videos leave the
         batch and the cache grows (fewer operations: faster on a CPU). Both give the same
-        translations.
+        translations. `return_beams`: per sample, every finished beam, best first, as (ids,
+        length-normalised sum of log-probabilities); it always runs beam search (also for
+        `num_beams=1`, which then scores its one hypothesis).
         """
         cfg = self.cfg
         batch, device = sign_features.size(0), sign_features.device
@@ -223,14 +234,14 @@ class SignDecoder(nn.Module, ABC):
         else:
             step, reorder = self._growing_step(memory, num_beams, max_new_tokens)
         with self.fixed_weights(rows=batch * num_beams):
-            if num_beams == 1:
+            if num_beams == 1 and not return_beams:
                 return greedy_search(
                     step, reorder, batch, cfg.bos_id, cfg.eos_id, max_new_tokens, device,
                     min_new_tokens,
                 )  # fmt: skip
             return beam_search(
                 step, reorder, batch, num_beams, cfg.bos_id, cfg.eos_id, max_new_tokens,
-                device, length_penalty, min_new_tokens,
+                device, length_penalty, min_new_tokens, return_beams,
             )  # fmt: skip
 
     def _growing_step(

@@ -9,6 +9,7 @@ search stops as soon as every sample is finished.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -51,8 +52,8 @@ def greedy_search(
 def beam_search(
     step: Step, reorder: Reorder, batch_size: int, num_beams: int, bos_id: int, eos_id: int,
     max_new_tokens: int, device: torch.device | str, length_penalty: float = 1.0,
-    min_new_tokens: int = 0,
-) -> list[list[int]]:  # fmt: skip
+    min_new_tokens: int = 0, return_beams: bool = False,
+) -> list[list[int]] | list[list[tuple[list[int], float]]]:  # fmt: skip
     """Batched beam search; rows of `step` are laid out sample-major (sample b: b*K .. b*K+K-1).
 
     Each step takes the top 2K of the K x V continuations of every sample at once. An EOS among
@@ -60,7 +61,8 @@ def beam_search(
     EOS); the best K non-EOS continuations go on. A sample stops once it holds K finished
     hypotheses and the worst of them beats its best running beam (the usual heuristic); then
     its rows leave the batch. The best finished hypothesis is returned without BOS/EOS (the
-    best running beam if none finished within `max_new_tokens`).
+    best running beam if none finished within `max_new_tokens`). With `return_beams`, each
+    sample gets its finished hypotheses instead, best first, as (ids, normalised score).
     """
     beams, width = num_beams, 2 * num_beams
     alive = torch.arange(batch_size, device=device)  # samples still searching
@@ -72,6 +74,7 @@ def beam_search(
     done_scores = torch.full((batch_size, beams), float("-inf"), device=device)
     done_ids = torch.full((batch_size, beams, max_new_tokens), eos_id, device=device)
     fallback = torch.full((batch_size, max_new_tokens), eos_id, device=device)
+    fallback_scores = torch.full((batch_size,), float("-inf"), device=device)
     rank = torch.arange(width, device=device)
     any_done = False  # whether any hypothesis has finished yet
     for length in range(1, max_new_tokens + 1):
@@ -113,6 +116,7 @@ def beam_search(
         if length == max_new_tokens or bool(finished.all()):
             running = ~finished
             fallback[alive[running], :length] = history.view(num_alive, beams, -1)[running, 0]
+            fallback_scores[alive[running]] = scores[running, 0] / length**length_penalty
             break
         if any_done and bool(finished.any()):
             still = (~finished).nonzero().squeeze(1)
@@ -120,8 +124,26 @@ def beam_search(
             rows_kept = (still[:, None] * beams + torch.arange(beams, device=device)).view(-1)
             tokens, history = tokens[rows_kept], history[rows_kept]
         reorder(source.view(-1))
+    if return_beams:
+        return [
+            _ranked(ids, row_scores, fallback_row, fallback_score, eos_id)
+            for ids, row_scores, fallback_row, fallback_score in zip(
+                done_ids.tolist(), done_scores.tolist(), fallback.tolist(),
+                fallback_scores.tolist(), strict=True,
+            )
+        ]  # fmt: skip
     chosen = torch.where(done_scores[:, :1].isfinite(), done_ids[:, 0], fallback)  # (B, M)
     return [_until_eos(row, eos_id) for row in chosen.tolist()]
+
+
+def _ranked(
+    ids: list[list[int]], scores: list[float], fallback: list[int], fallback_score: float,
+    eos_id: int,
+) -> list[tuple[list[int], float]]:  # fmt: skip
+    """One sample's finished hypotheses (kept best first), else its best running beam."""
+    found = [(_until_eos(row, eos_id), s) for row, s in zip(ids, scores, strict=True)
+             if math.isfinite(s)]  # fmt: skip
+    return found or [(_until_eos(fallback, eos_id), fallback_score)]
 
 
 def source_videos(index: torch.Tensor, group: int) -> torch.Tensor:

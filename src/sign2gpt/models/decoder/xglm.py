@@ -201,6 +201,8 @@ class XGLMModel(nn.Module):
 class XGLMSignDecoder(SignDecoder):
     """XGLM with sign adapters; see `SignDecoder` for the public methods."""
 
+    block_types = (XGLMLayer,)
+
     def __init__(self, cfg: DecoderConfig):
         super().__init__(cfg)
         self.model = XGLMModel(cfg)

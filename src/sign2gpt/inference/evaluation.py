@@ -9,10 +9,10 @@ import torch
 
 from sign2gpt.data import build_dataset
 from sign2gpt.errors import CheckpointError
+from sign2gpt.inference.predict import translate_dataset
+from sign2gpt.inference.trained import load_trained
 from sign2gpt.io import write_json, write_text
 from sign2gpt.metrics import translation_scores
-from sign2gpt.train.inference import translate_dataset
-from sign2gpt.train.trained import load_trained
 
 
 def pick_device(name: str) -> torch.device:
@@ -80,7 +80,7 @@ def write_evaluation(
     """Score a split's translations and write hypotheses, references, ids and the scores JSON
     to `out` (default: <run>/eval); returns the scores JSON."""
     scores = translation_scores(hypotheses, references, lang=lang)
-    out = Path(out) if out else Path(checkpoint).resolve().parent.parent / "eval"
+    out = Path(out) if out else default_out(Path(checkpoint))
     files = {
         "hypotheses": out / f"{split}.hyp.txt",
         "references": out / f"{split}.ref.txt",
@@ -98,3 +98,11 @@ def write_evaluation(
     }
     write_json(files["scores"], result)
     return result
+
+
+def default_out(checkpoint: Path) -> Path:
+    """<run>/eval for a checkpoint file; DIR-eval beside an exported model folder DIR."""
+    checkpoint = checkpoint.resolve()
+    if checkpoint.is_dir():
+        return checkpoint.parent / f"{checkpoint.name}-eval"
+    return checkpoint.parent.parent / "eval"

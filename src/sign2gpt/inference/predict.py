@@ -8,12 +8,10 @@ from dataclasses import dataclass
 
 import torch
 
-from sign2gpt.data import VideoBatch, VideoDataset
-from sign2gpt.localization import gloss_spans
-from sign2gpt.train.builders import transforms
-from sign2gpt.train.loaders import EvaluationBatches
-from sign2gpt.train.trained import TrainedModel
-from sign2gpt.train.translate_stage import TranslateModule
+from sign2gpt.data import EvaluationBatches, VideoBatch, VideoDataset
+from sign2gpt.inference.decoding import SentenceDecoder
+from sign2gpt.inference.trained import TrainedModel, transforms
+from sign2gpt.localization import GlossSpan, gloss_spans
 
 # The sign encoder halves the frame rate once (average pool, stride 2).
 ENCODER_DOWNSAMPLING = 2
@@ -25,6 +23,7 @@ class Translation:
     text: str
     reference: str
     seconds: float  # wall time of its batch, shared equally by the batch's videos
+    beams: list[tuple[str, float]] | None = None  # with return_beams: (sentence, score)
 
 
 def seconds_per_step(trained: TrainedModel, fps: float) -> float:
@@ -39,16 +38,28 @@ def translate_dataset(
     num_beams: int = 4,
     max_new_tokens: int = 64,
     batch_size: int | None = None,
+    return_beams: bool = False,
 ) -> Iterator[Translation]:
-    """Translate every video of `dataset` (stage-2 model), batch by batch."""
-    module = TranslateModule(trained.model, transforms(trained.cfg), trained.tokenizer).eval()
+    """Translate every video of `dataset` (stage-2 model), batch by batch.
+
+    `return_beams`: also every finished beam with its score (`Translation.beams`, best first;
+    the text is the best beam's).
+    """
+    module = SentenceDecoder(trained.model, transforms(trained.cfg), trained.tokenizer).eval()
     with trained.model.decoder.fixed_weights():  # prepared once for the whole dataset
         for batch in EvaluationBatches(dataset, batch_size):
             started = time.perf_counter()
-            texts = module.translate(batch, num_beams, max_new_tokens)
+            if return_beams:
+                beams = module.translate_beams(batch, num_beams, max_new_tokens)
+                texts = [found[0][0] for found in beams]
+            else:
+                texts = module.translate(batch, num_beams, max_new_tokens)
+                beams = [None] * len(texts)
             share = (time.perf_counter() - started) / len(batch)
-            for video_id, text, reference in zip(batch.ids, texts, batch.texts, strict=True):
-                yield Translation(video_id, text, reference, share)
+            for video_id, text, reference, found in zip(
+                batch.ids, texts, batch.texts, beams, strict=True
+            ):
+                yield Translation(video_id, text, reference, share, found)
 
 
 @torch.no_grad()
@@ -63,10 +74,17 @@ def localize_dataset(
     stage1: TrainedModel, dataset: VideoDataset, fps: float, threshold: float
 ) -> dict[str, list[dict]]:
     """Video id -> spans [{gloss, start, end, peak}] where each pseudo-gloss is signed."""
+    found = dataset_gloss_spans(stage1, dataset, fps, threshold)
+    return {video_id: [s.as_dict() for s in spans] for video_id, spans in found.items()}
+
+
+def dataset_gloss_spans(
+    stage1: TrainedModel, dataset: VideoDataset, fps: float, threshold: float
+) -> dict[str, list[GlossSpan]]:
+    """Video id -> the `GlossSpan`s of every pseudo-gloss above `threshold`, in time order."""
     step = seconds_per_step(stage1, fps)
     spans = {}
     for batch in EvaluationBatches(dataset):
         for video_id, probs in zip(batch.ids, class_probabilities(stage1, batch), strict=True):
-            found = gloss_spans(probs, stage1.vocab.words, step, threshold)
-            spans[video_id] = [s.as_dict() for s in found]
+            spans[video_id] = gloss_spans(probs, stage1.vocab.words, step, threshold)
     return spans

@@ -17,15 +17,16 @@ from typing import Any
 
 from sign2gpt.data.cache import FrameCache, write_cache
 from sign2gpt.data.readers import read_split
+from sign2gpt.inference.evaluation import evaluate_checkpoint
+from sign2gpt.inference.localize import localize_video
+from sign2gpt.inference.trained import load_trained
 from sign2gpt.io import write_json
 from sign2gpt.metrics import translation_scores
-from sign2gpt.train.evaluation import evaluate_checkpoint
-from sign2gpt.train.language_model import LMTraining, train_language_model
+from sign2gpt.run_config import RunConfig, load_run_config
+from sign2gpt.synthbench.language_model import LMTraining, train_language_model
+from sign2gpt.synthbench.synth_corpus import prepare_corpus
+from sign2gpt.synthbench.visual_backbone import ViTTraining, train_visual_backbone
 from sign2gpt.train.run import start_run, train_stage
-from sign2gpt.train.run_config import RunConfig, load_run_config
-from sign2gpt.train.synth_corpus import prepare_corpus
-from sign2gpt.train.trained import load_trained
-from sign2gpt.train.visual_backbone import ViTTraining, train_visual_backbone
 
 METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "rouge_l")
 
@@ -163,8 +164,6 @@ def examples(result: dict, count: int) -> list[dict[str, str]]:
 
 def localization_example(checkpoint: Path, cfg: RunConfig, figure: Path) -> list[dict]:
     """Localize the first test video with the stage-1 model; write the figure."""
-    from sign2gpt.commands.localize import localize_video
-
     record = read_split(cfg.data, cfg.data.test_split).records[0]
     stage1 = load_trained(checkpoint)
     spans, _ = localize_video(stage1, record.source, figure, fps=25.0, threshold=0.2)

@@ -17,15 +17,14 @@ from typing import Any
 
 import torch
 
+from sign2gpt.data import EvaluationBatches
+from sign2gpt.inference.predict import localize_dataset
+from sign2gpt.inference.trained import TrainedModel, transforms
 from sign2gpt.localization import PAPER_THRESHOLD
 from sign2gpt.localization_eval import Alignment, dice_alignment, score_localization
-from sign2gpt.train.builders import transforms
-from sign2gpt.train.demo import StageTimer
-from sign2gpt.train.gloss_to_text import read_gloss_sentences
-from sign2gpt.train.inference import localize_dataset
-from sign2gpt.train.loaders import EvaluationBatches
+from sign2gpt.synthbench.demo import StageTimer
+from sign2gpt.synthbench.gloss_to_text import read_gloss_sentences
 from sign2gpt.train.pretrain_stage import PretrainModule, gloss_f1
-from sign2gpt.train.trained import TrainedModel
 
 SYNTH_FPS = 25.0  # SynthSign timings count frames at 25 fps, before the temporal stride
 

@@ -23,8 +23,7 @@ from sign2gpt.models.config import DecoderConfig
 from sign2gpt.models.decoder import build_decoder
 from sign2gpt.models.tokenizer import TextTokenizer
 from sign2gpt.train.schedule import one_cycle_cosine
-
-IGNORE = -100  # label of padding positions (cross_entropy's ignore_index)
+from sign2gpt.train.teacher_forcing import IGNORE, teacher_forcing_batch
 
 
 @dataclasses.dataclass
@@ -100,19 +99,6 @@ def train_language_model(
     save_hf_xglm(out_dir, cfg, state)
     tokenizer.save(out_dir)
     return dataclasses.replace(cfg, pretrained=Path(out_dir))
-
-
-def teacher_forcing_batch(
-    encoded: list[list[int]], bos_id: int, eos_id: int, pad_id: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs `BOS w1..wn` and labels `w1..wn EOS` (IGNORE on padding), right-padded (B, L)."""
-    length = max(len(ids) for ids in encoded) + 1
-    inputs = torch.full((len(encoded), length), pad_id, dtype=torch.long)
-    labels = torch.full((len(encoded), length), IGNORE, dtype=torch.long)
-    for row, ids in enumerate(encoded):
-        inputs[row, : len(ids) + 1] = torch.tensor([bos_id, *ids])
-        labels[row, : len(ids) + 1] = torch.tensor([*ids, eos_id])
-    return inputs, labels
 
 
 def save_hf_xglm(out_dir: str | Path, cfg: DecoderConfig, state: dict[str, torch.Tensor]) -> None:

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from sign2gpt.data import build_dataset
-from sign2gpt.train.language_model import IGNORE
-from sign2gpt.train.loaders import EvaluationBatches
-from sign2gpt.train.trained import TrainedModel
+from sign2gpt.data import EvaluationBatches, build_dataset
+from sign2gpt.inference.trained import TrainedModel
+from sign2gpt.train.teacher_forcing import IGNORE
 from sign2gpt.train.translate_stage import TranslateModule
 
 

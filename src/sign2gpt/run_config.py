@@ -14,7 +14,7 @@ from sign2gpt.config import apply_overrides, from_dict, load_config, to_dict
 from sign2gpt.data.config import DataConfig
 from sign2gpt.errors import ConfigError
 from sign2gpt.models.config import ModelConfig, model_config_from_dict
-from sign2gpt.train.config import TrainConfig
+from sign2gpt.train_config import TrainConfig
 
 
 @dataclass

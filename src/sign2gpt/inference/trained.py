@@ -19,10 +19,9 @@ from sign2gpt.data.records import VideoRecord
 from sign2gpt.data.sources import count_frames
 from sign2gpt.errors import CheckpointError, DataError
 from sign2gpt.models.sign2gpt import Sign2GPT
-from sign2gpt.models.tokenizer import TextTokenizer
+from sign2gpt.models.tokenizer import TextTokenizer, check_compatible
+from sign2gpt.run_config import RunConfig, run_config_from_dict
 from sign2gpt.text import PseudoGlossVocab
-from sign2gpt.train.builders import load_tokenizer
-from sign2gpt.train.run_config import RunConfig, run_config_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +36,7 @@ class TrainedModel:
     device: torch.device
     tokenizer: TextTokenizer | None = None  # stage 2
     vocab: PseudoGlossVocab | None = None  # stage 1
+    stage1: TrainedModel | None = None  # an exported stage 2's stage-1 model
 
     @property
     def transform(self) -> VideoTransform:
@@ -49,8 +49,13 @@ class TrainedModel:
 
 
 def load_trained(path: str | Path, device: str | torch.device = "cpu") -> TrainedModel:
-    """Rebuild the model of checkpoint `path` (stage 1 or stage 2)."""
+    """Rebuild the model of checkpoint `path` (stage 1 or stage 2) or of an exported folder."""
     path = Path(path)
+    if path.is_dir():
+        from sign2gpt.inference.exported import is_exported, load_exported
+
+        if is_exported(path):
+            return load_exported(path, device)
     ckpt = load_checkpoint(path)
     if "config" not in ckpt.meta:
         raise CheckpointError(path, "holds no run config (not written by sign2gpt training)")
@@ -77,6 +82,8 @@ def stage1_of(trained: TrainedModel, device: str | torch.device = "cpu") -> Trai
     from (through a Sign(Z)2GPT run when it went on end to end from one)."""
     if trained.cfg.stage == "pretrain":
         return trained
+    if trained.stage1 is not None:
+        return trained.stage1
     if not trained.cfg.init:
         raise CheckpointError(
             trained.path, "is a stage-2 run without a stage-1 init, so it has no pseudo-gloss head"
@@ -114,3 +121,18 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
         else:
             videos.append(path)
     return videos
+
+
+def load_tokenizer(cfg: RunConfig) -> TextTokenizer:
+    """The decoder's tokenizer: `text.tokenizer`, else the decoder's pretrained folder."""
+    folder = cfg.text.tokenizer or cfg.model.decoder.pretrained
+    if folder is None:
+        raise CheckpointError("text.tokenizer", "no tokenizer folder is configured")
+    tokenizer = TextTokenizer.load(folder)
+    check_compatible(tokenizer, cfg.model.decoder, where="model.decoder")
+    return tokenizer
+
+
+def transforms(cfg: RunConfig) -> tuple[VideoTransform, VideoTransform]:
+    """(training, evaluation) batch transforms."""
+    return VideoTransform(cfg.data, train=True), VideoTransform(cfg.data, train=False)

@@ -26,16 +26,17 @@ from sign2gpt.config import to_dict
 from sign2gpt.data import LengthGroupedBatchSampler
 from sign2gpt.data.readers.phoenix import corpus_file
 from sign2gpt.errors import CheckpointError, DataError
+from sign2gpt.inference.decoding import generate_split
+from sign2gpt.inference.evaluation import pick_device, write_evaluation
+from sign2gpt.inference.trained import load_tokenizer
 from sign2gpt.io import write_json
 from sign2gpt.models.config import ModelConfig
 from sign2gpt.models.decoder import build_decoder
 from sign2gpt.models.tokenizer import TextTokenizer
-from sign2gpt.train.builders import load_tokenizer
+from sign2gpt.run_config import RunConfig, run_config_from_dict
 from sign2gpt.train.engine import EpochData, Progress, Trainer, make_fabric
-from sign2gpt.train.evaluation import pick_device, write_evaluation
-from sign2gpt.train.run_config import RunConfig, run_config_from_dict
 from sign2gpt.train.run_dir import RunDir
-from sign2gpt.train.translate_stage import TranslateModule, TranslateTask, generate_split
+from sign2gpt.train.translate_stage import TranslateModule, TranslateTask
 
 UNKNOWN = "<unk>"  # glosses never seen in training (row 0 of the embedding)
 VOCAB_FILE = "gloss_vocab.json"

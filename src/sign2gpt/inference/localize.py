@@ -1,0 +1,27 @@
+"""Localize one video: when each pseudo-gloss was signed, as spans and a figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sign2gpt.data import collate_samples
+from sign2gpt.inference.predict import class_probabilities, seconds_per_step
+from sign2gpt.inference.trained import TrainedModel, video_dataset
+from sign2gpt.localization import gloss_spans, plot_localization
+
+
+def localize_video(
+    stage1: TrainedModel, video: Path, out: Path, fps: float, threshold: float
+) -> tuple[list[dict], list[str]]:
+    """Spans above `threshold` and the pseudo-glosses drawn in the figure at `out`."""
+    dataset, errors = video_dataset(stage1.cfg, [video])
+    if errors:
+        raise errors[0]
+    batch = collate_samples([dataset[0]])
+    probs = class_probabilities(stage1, batch)[0]
+    step = seconds_per_step(stage1, fps)
+    words = stage1.vocab.words
+    spans = [s.as_dict() for s in gloss_spans(probs, words, step, threshold)]
+    title = f"{video.name}: pseudo-gloss class probability (outline > {threshold})"
+    shown = plot_localization(probs, words, step, out, threshold=threshold, title=title)
+    return spans, shown
