@@ -16,7 +16,11 @@ pseudo-gloss F1 and its localization P/R/F1 against the true gloss timings at th
 Writes bench/results/synthsign-<size>.{json,md}.
 
     python bench/synthsign.py --size small [--epochs-scale 0.25]   # a quick check
+    python bench/synthsign.py --size small --seeds 3               # mean and sd over seeds
     python bench/synthsign.py --size full                          # the benchmark (< 60 min)
+
+The gloss-to-text reference trains until its dev BLEU-4 stops rising (`train.patience`, BLEU
+every epoch, at most `Size.reference_epochs`); its dev curve is in the results.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import argparse
 import dataclasses
 import json
 import shutil
+import statistics
 import subprocess
 import time
 from collections import Counter
@@ -61,10 +66,11 @@ from sign2gpt.train_config import scaled_epochs
 
 REPO = Path(__file__).resolve().parents[1]
 SPLITS = ("dev", "test", UNSEEN_SPLIT)
-MODELS = ("with_pgp", "without_pgp", "gloss_to_text", "frequent_sentence")
+MODELS = ("with_pgp", "sign_z2gpt", "without_pgp", "gloss_to_text", "frequent_sentence")
 STAGE_COLUMNS = ["seconds", "cpu_seconds", "peak_rss_mib", "cuda_peak_mib"]
 LABELS = {
     "with_pgp": "Sign2GPT with PGP",
+    "sign_z2gpt": "Sign(Z)2GPT with PGP (its warm start)",
     "without_pgp": "Sign2GPT without PGP",
     "gloss_to_text": "gloss-to-text reference",
     "frequent_sentence": "most frequent sentence",
@@ -83,21 +89,24 @@ class Size:
     vit_frame_stride: int
     # Stage 2 with PGP (the config's stage-2 epochs are for the other models).
     warm_start: WarmStart
+    # The gloss-to-text reference: at most this many epochs, stopping once dev BLEU-4 has not
+    # risen for `REFERENCE_PATIENCE` epochs.
+    reference_epochs: int
 
 
 DEMO = DemoSettings(out=REPO / "demo-out", config_dir=REPO / "configs" / "synth-small")
 SIZES = {
-    # `small` = `make demo`'s settings, but for the warm start of stage 2 with PGP (the demo
-    # trains stage 2 end to end for the config's 6 epochs).
+    # `small` = `make demo`'s settings (its warm start of stage 2 included).
     "small": Size(DEMO.config_dir, DEMO.lm.epochs, DEMO.vit.epochs, vit_frame_stride=2,
-                  warm_start=WarmStart(z_epochs=6, end_to_end_epochs=3)),
+                  warm_start=DEMO.warm_start, reference_epochs=60),
     # `full`: sized for 60 minutes on 2 CPU cores (estimate in configs/synth-full/pretrain.yaml).
     # ViT: 3 epochs, not 1 (2026-11-26: its pose loss 0.53 -> 0.33, and stage 1 after 2 epochs
     # reaches dev R-precision 0.340 instead of 0.278, pseudo-gloss F1 0.157 instead of 0.069).
     # Stage 2 with PGP: 4 Sign(Z)2GPT epochs (~75 s each) and 1 end-to-end epoch (~6.5 min).
     "full": Size(REPO / "configs" / "synth-full", lm_epochs=2, vit_epochs=3, vit_frame_stride=8,
-                 warm_start=WarmStart(z_epochs=4, end_to_end_epochs=1)),
+                 warm_start=WarmStart(z_epochs=4, end_to_end_epochs=1), reference_epochs=20),
 }
+REFERENCE_PATIENCE = 3
 
 
 def parse_args() -> argparse.Namespace:
@@ -113,7 +122,11 @@ def parse_args() -> argparse.Namespace:
         help="multiply every epoch count (LM, ViT, stages) by this (>= 1 each)",
     )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="the (first) seed")
+    parser.add_argument(
+        "--seeds", type=int, default=1,
+        help="run seeds --seed .. --seed+N-1 and report mean and sd of every number",
+    )
     parser.add_argument(
         "--text-dir",
         type=Path,
@@ -234,9 +247,12 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         runs["with_pgp_z"], runs["with_pgp"] = train_warm_started(
             cfg, out / "stage1-features", warm_start
         )
+    reference = ["name=synth-gloss-to-text", f"train.epochs={size.reference_epochs}",
+                 "train.bleu_every=1", "train.validate_every=1",
+                 f"train.patience={REFERENCE_PATIENCE}"]  # fmt: skip
     for key, label, extra in (
         ("without_pgp", "stage 2 without PGP", ["name=synth-translate-no-pgp"]),
-        ("gloss_to_text", "gloss-to-text reference", ["name=synth-gloss-to-text"]),
+        ("gloss_to_text", "gloss-to-text reference", reference),
     ):
         cfg = stage_config(yaml[translate_yaml], translate_yaml, [*stage2, *extra], scale)
         with meter(label):
@@ -257,6 +273,12 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         # Where the warm start left stage 2 with PGP before it went end to end.
         z_metrics = json.loads(runs["with_pgp_z"].metrics_path.read_text(encoding="utf-8"))
         details["with_pgp"]["sign_z2gpt_best_dev"] = z_metrics["best"]
+        full = evaluate_all(runs["with_pgp_z"].checkpoint("best"), args.device)
+        results["sign_z2gpt"] = {split: pick(full[split]) for split in SPLITS}
+        curve = json.loads(runs["gloss_to_text"].metrics_path.read_text(encoding="utf-8"))
+        details["gloss_to_text"]["dev_bleu4_curve"] = [
+            [h["epoch"], round(h["bleu4"], 2)] for h in curve["history"] if "bleu4" in h
+        ]
         results["frequent_sentence"] = {
             split: pick(frequent_sentence_scores(
                 train_texts, [r.text for r in read_split(stage1_cfg.data, split).records]))
@@ -306,9 +328,12 @@ def targets(results: dict[str, Any]) -> dict[str, Any]:
     unseen = results["with_pgp"][UNSEEN_SPLIT]["bleu4"]
     ratio = b4["with_pgp"] / b4["gloss_to_text"] if b4["gloss_to_text"] else 0.0
     gap = abs(unseen - b4["with_pgp"]) / b4["with_pgp"] if b4["with_pgp"] else 1.0
+    z = results["sign_z2gpt"]["test"]["bleu4"]
     return {
         "pgp_over_gloss_to_text_bleu4": {"value": round(ratio, 3), "target": ">= 0.8",
                                          "met": ratio >= 0.8},
+        "end_to_end_minus_sign_z2gpt_bleu4": {"value": round(b4["with_pgp"] - z, 2),
+                                              "target": ">= 0", "met": b4["with_pgp"] >= z},
         "pgp_minus_no_pgp_bleu4": {"value": round(b4["with_pgp"] - b4["without_pgp"], 2),
                                    "target": "> 0", "met": b4["with_pgp"] > b4["without_pgp"]},
         "localization_f1": {"value": results["localization"]["f1"], "target": ">= 0.6",
@@ -361,14 +386,56 @@ def tables(results: dict[str, Any]) -> str:
     ))  # fmt: skip
 
 
+def zip_leaves(trees: list[Any], combine: Any) -> Any:
+    """`trees` (results of the same shape) merged: every numeric leaf -> `combine(values)`;
+    other leaves, and lists whose lengths differ between trees, from the first tree."""
+    first = trees[0]
+    if isinstance(first, dict):
+        keys = [k for k in first if all(isinstance(t, dict) and k in t for t in trees)]
+        return {k: zip_leaves([t[k] for t in trees], combine) for k in keys}
+    if isinstance(first, list) and all(isinstance(t, list) and len(t) == len(first)
+                                       for t in trees):  # fmt: skip
+        return [zip_leaves(list(column), combine) for column in zip(*trees, strict=True)]
+    if all(isinstance(t, int | float) and not isinstance(t, bool) for t in trees):
+        return combine([float(t) for t in trees])
+    return first
+
+
+def over_seeds(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and sample standard deviation of every number over the seeds' results, and a view
+    for the tables with each number as "mean ± sd"."""
+    def sd(values: list[float]) -> float:
+        return statistics.stdev(values) if len(values) > 1 else 0.0
+
+    mean = zip_leaves(per_seed, statistics.fmean)
+    view = zip_leaves(per_seed, lambda v: f"{statistics.fmean(v):.2f} ± {sd(v):.2f}")
+    view["targets"] = targets(mean)  # judged on the means
+    view["size"] = per_seed[0]["size"]
+    return {"mean": mean, "sd": zip_leaves(per_seed, sd), "view": view}
+
+
 def main() -> None:
     args = parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("--device cuda: no GPU is visible to torch")
-    results = run_benchmark(args)
+    if args.seeds < 1:
+        raise SystemExit(f"--seeds must be >= 1, got {args.seeds}")
     suffix = "" if args.device == "cpu" else f"-{args.device}"
-    save_results(f"synthsign-{args.size}{suffix}", results, tables(results),
-                 title=f"SynthSign {args.size}: Sign2GPT end to end")  # fmt: skip
+    title = f"SynthSign {args.size}: Sign2GPT end to end"
+    if args.seeds == 1:
+        results = run_benchmark(args)
+        save_results(f"synthsign-{args.size}{suffix}", results, tables(results), title=title)
+        return
+    base = (args.out or REPO / "runs" / f"bench-synthsign-{args.size}").resolve()
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    per_seed = [
+        run_benchmark(argparse.Namespace(**{**vars(args), "seed": s, "out": base / f"seed-{s}"}))
+        for s in seeds
+    ]
+    merged = over_seeds(per_seed)
+    results = {"seeds": seeds, **merged, "per_seed": per_seed, "machine": per_seed[-1]["machine"]}
+    body = f"Seeds {seeds}: mean ± sample standard deviation.\n\n" + tables(merged["view"])
+    save_results(f"synthsign-{args.size}-seeds{suffix}", results, body, title=title)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from sign2gpt.checkpoint import Checkpoint, load_checkpoint, load_model_tensors, save_checkpoint
-from sign2gpt.errors import CheckpointError
+from sign2gpt.errors import CheckpointError, ConfigError
 from sign2gpt.train.engine import Trainer, TrainingError, adamw, make_fabric
 from sign2gpt.train.loaders import EpochData
 from sign2gpt.train.run_dir import RunDir
@@ -173,3 +173,31 @@ def test_adamw_is_fused_on_cuda_and_takes_the_same_steps():
             optimizer.step()
         results[device] = param.detach()
     torch.testing.assert_close(results["cuda"], results["cpu"])
+
+
+class ScriptedTask(RegressionTask):
+    """Dev scores given per epoch, to drive the early stop."""
+
+    def __init__(self, model, x, y, scores):
+        super().__init__(model, x, y)
+        self.scores = scores
+
+    def validate(self, model, epoch):
+        return {"neg_mse": self.scores[epoch - 1]}
+
+
+def test_patience_stops_once_the_dev_metric_stops_rising(tmp_path: Path):
+    x = torch.randn(40, 4, generator=torch.Generator().manual_seed(1))
+    scores = [1.0, 3.0, 2.0, 2.5, 9.0, 9.0]  # best at epoch 2, then two without a new best
+    runs = {}
+    for patience in (0, 2):
+        cfg = TrainConfig(**{**CFG, "epochs": 6, "patience": patience})
+        task = ScriptedTask(Regression(), x, x.sum(-1), scores)
+        trainer = Trainer(cfg, RunDir(tmp_path / str(patience)), task, _data(x, x.sum(-1)),
+                          make_fabric(cfg))  # fmt: skip
+        runs[patience] = trainer.fit()
+    assert [h["epoch"] for h in runs[2].history] == [1, 2, 3, 4]
+    assert (runs[2].best_epoch, runs[2].best_metric) == (2, 3.0)
+    assert len(runs[0].history) == 6 and runs[0].best_epoch == 5
+    with pytest.raises(ConfigError, match=r"train\.patience"):
+        TrainConfig(patience=-1)

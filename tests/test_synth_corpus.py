@@ -185,3 +185,36 @@ def test_stand_in_vit_learns_joints_and_cues_and_loads_as_dinov2(corpus: Path, t
     old_data = load_run_config(config, [f"data.root={old}", "data.resize=32", "data.crop=28"]).data
     assert pose_frames(old_data, "train")[1].cues is None
     train_visual_backbone(old_data, vit_cfg, tmp_path / "old.safetensors", settings, False)
+
+
+def test_recolour_changes_the_palette_of_the_share_asked_and_keeps_the_picture():
+    import torch
+    from sign2gpt.train.visual_backbone import recolour
+
+    frames = torch.randint(0, 256, (400, 8, 8, 3), dtype=torch.uint8)
+    out = recolour(frames, 0.8, torch.Generator().manual_seed(0))
+    changed = (out != frames).flatten(1).any(1)
+    assert out.dtype == torch.uint8 and out.shape == frames.shape
+    assert 0.7 < changed.float().mean().item() < 0.9
+    assert torch.equal(out[~changed], frames[~changed])
+    # Each channel of a recoloured frame is an affine map of one input channel (the shape stays).
+    x, y = frames[changed][0].float().flatten(0, 1), out[changed][0].float().flatten(0, 1)
+    inside = ((y > 0) & (y < 255)).all(1)  # away from clipping
+    best = [max(abs(torch.corrcoef(torch.stack([y[inside, c], x[inside, k]]))[0, 1].item())
+                for k in range(3)) for c in range(3)]  # fmt: skip
+    assert min(best) > 0.99
+    assert torch.equal(recolour(frames, 0.0, torch.Generator().manual_seed(0)), frames)
+
+
+def test_demo_examples_are_drawn_at_random_with_the_seed(tmp_path):
+    from sign2gpt.train.demo import examples
+
+    files = {}
+    for key, prefix in (("ids", "v"), ("hypotheses", "h"), ("references", "r")):
+        files[key] = tmp_path / key
+        files[key].write_text("".join(f"{prefix}{i}\n" for i in range(50)), encoding="utf-8")
+    result = {"files": {k: str(v) for k, v in files.items()}}
+    picked = examples(result, 3, seed=0)
+    assert [e["video"] for e in picked] != ["v0", "v1", "v2"]
+    assert all(e["translation"] == "h" + e["video"][1:] for e in picked)
+    assert examples(result, 3, seed=0) == picked and examples(result, 3, seed=1) != picked

@@ -229,13 +229,14 @@ def test_warm_start_trains_sign_z2gpt_then_end_to_end(
                            tmp_path / "runs", lm=tiny_lm, epochs=1)  # fmt: skip
     init = str(stage1 / "checkpoints" / "best.safetensors")
     cfg = dataclasses.replace(load_run_config(path), init=init)
-    z_run, run = train_warm_started(cfg, tmp_path / "z", WarmStart(z_epochs=2, end_to_end_epochs=1))
+    epochs = WarmStart(z_epochs=2, end_to_end_epochs=1, end_to_end_lr=cfg.train.lr / 7)
+    z_run, run = train_warm_started(cfg, tmp_path / "z", epochs)
     z_cfg = load_run_config(z_run.config_path)
     assert z_cfg.model.freeze_visual and z_cfg.features == str(tmp_path / "z")
-    assert z_cfg.init == init and z_cfg.train.epochs == 2
+    assert z_cfg.init == init and z_cfg.train.epochs == 2 and z_cfg.train.lr == cfg.train.lr
     end_to_end = load_run_config(run.config_path)
     assert end_to_end.init == str(z_run.checkpoint("best")) and not end_to_end.features
-    assert end_to_end.train.epochs == 1
+    assert end_to_end.train.epochs == 1 and end_to_end.train.lr == cfg.train.lr / 7
     warm, trained = load_trained(z_run.checkpoint("best")), load_trained(run.checkpoint("best"))
     warm_state, state = warm.model.state_dict(), trained.model.state_dict()
     moved = [k for k in state if not torch.equal(state[k], warm_state[k])]

@@ -32,6 +32,9 @@ class TrainConfig:
     # How often to validate: cheap metrics every epoch, generated BLEU every `bleu_every` epochs.
     validate_every: int = 1
     bleu_every: int = 5
+    # Stop once this many validations in a row that computed the selection metric did not
+    # beat its best (0 = train all `epochs`): "until dev BLEU-4 stops rising".
+    patience: int = 0
     num_beams: int = 4
     max_new_tokens: int = 64
     # Mid-epoch checkpoints (0 = only at epoch ends) so that a killed run loses little work.
@@ -55,6 +58,8 @@ class TrainConfig:
             )
         if self.devices < 1 or self.num_nodes < 1:
             raise ConfigError("train.devices and train.num_nodes must be >= 1")
+        if self.patience < 0:
+            raise ConfigError(f"train.patience must be >= 0, got {self.patience}")
         if self.validate_every < 1 or self.bleu_every < 1:
             raise ConfigError("train.validate_every and train.bleu_every must be >= 1")
 

@@ -42,6 +42,9 @@ class ViTTraining:
     weight_decay: float = 0.05
     warmup_fraction: float = 0.1
     seed: int = 0
+    # Share of frames shown with a random palette (`recolour`): pose and cues do not depend
+    # on colours, and the unseen signer wears a palette no training signer wears.
+    recolour: float = 0.8
 
 
 @dataclasses.dataclass
@@ -98,6 +101,19 @@ def pose_frames(data: DataConfig, split: str) -> tuple[torch.Tensor, PoseTargets
     return torch.cat(frames), targets
 
 
+def recolour(frames: torch.Tensor, share: float, generator: torch.Generator) -> torch.Tensor:
+    """`frames` (B, H, W, 3) uint8 with `share` of them recoloured: channels permuted, then
+    each scaled by [0.6, 1.4] and shifted by [-40, 40] grey levels."""
+    b = len(frames)
+    picked = torch.rand(b, generator=generator) < share
+    order = torch.stack([torch.randperm(3, generator=generator) for _ in range(b)])  # (B, 3)
+    gain = torch.empty(b, 1, 1, 3).uniform_(0.6, 1.4, generator=generator)
+    shift = torch.empty(b, 1, 1, 3).uniform_(-40.0, 40.0, generator=generator)
+    x = frames.float().gather(3, order[:, None, None, :].expand(frames.shape))
+    x = (x * gain + shift).clamp(0, 255).round().to(torch.uint8)
+    return torch.where(picked[:, None, None, None], x, frames)
+
+
 def train_visual_backbone(
     data: DataConfig,
     vit_cfg: ViTConfig,
@@ -135,7 +151,8 @@ def train_visual_backbone(
     for _ in range(settings.epochs):
         order = torch.randperm(len(frames), generator=generator)
         for idx in order.split(settings.batch_size):
-            images = transform(frames[idx][:, None], torch.ones(len(idx), 1, dtype=torch.bool))
+            batch = recolour(frames[idx], settings.recolour, generator)  # (B, H, W, 3)
+            images = transform(batch[:, None], torch.ones(len(idx), 1, dtype=torch.bool))
             out = head(vit(images[:, 0]))  # (B, J * 2 + cue classes)
             loss = F.smooth_l1_loss(out[:, :joint_dims], targets.joints[idx].flatten(1), beta=0.02)
             if targets.cues is not None:

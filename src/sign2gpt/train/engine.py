@@ -180,12 +180,24 @@ class Trainer:
             if p.epoch % cfg.validate_every == 0 or p.epoch == cfg.epochs:
                 self._validate()
             self.save("last")
+            if self._stalled():
+                tqdm.write(f"stopping after epoch {p.epoch}: dev {self.task.selection_metric} "
+                           f"did not improve in {cfg.patience} evaluations (train.patience)")
+                break
         for logger in self.fabric.loggers:  # flush the CSV / TensorBoard files
             logger.finalize("success")
         p.replica_checksums = self._replica_checksums()
         if len(set(p.replica_checksums)) > 1:
             raise TrainingError(f"model replicas drifted apart: checksums {p.replica_checksums}")
         return p
+
+    def _stalled(self) -> bool:
+        """`train.patience` evaluations of the selection metric in a row without a new best."""
+        p, metric = self.progress, self.task.selection_metric
+        if not self.cfg.patience or p.best_epoch < 0:
+            return False
+        since = [h for h in p.history if h["epoch"] > p.best_epoch and metric in h]
+        return len(since) >= self.cfg.patience
 
     def _replica_checksums(self) -> list[float]:
         """Every process's sum over its trainable parameters (float64)."""
