@@ -24,12 +24,15 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave out corpus rows that fail to read (each one is reported); default: stop",
     )
-    parser.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="KEY=VALUE",
-        help="config overrides, e.g. train.epochs=10 data.batch_size=4",
-    )
+    add_overrides(parser)
+
+
+def add_overrides(
+    parser: argparse.ArgumentParser,
+    help: str = "config overrides, e.g. train.epochs=10 data.batch_size=4",
+) -> None:
+    """The positional `KEY=VALUE ...` config overrides."""
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help=help)
 
 
 def selection_metric(cfg: RunConfig) -> str:

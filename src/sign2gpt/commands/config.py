@@ -12,15 +12,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sign2gpt.commands.common import add_overrides
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config", type=Path, required=True, help="YAML run config")
-    parser.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="KEY=VALUE",
-        help="config overrides, e.g. train.epochs=10 data.batch_size=4",
-    )
+    add_overrides(parser)
 
 
 def run(args: argparse.Namespace) -> int:
