@@ -125,7 +125,7 @@ def macro_f1(true_pos: torch.Tensor, false_pos: torch.Tensor, false_neg: torch.T
     return (tp / (tp + 0.5 * (false_pos[present] + false_neg[present]))).mean().item()
 
 
-# `train.pretrain_selection` -> the `gloss_f1` key that selects the stage-1 checkpoint.
+# `train.pretrain_selection` -> the dev metric that selects the stage-1 checkpoint.
 SELECTION_METRICS = {"micro_f1": "gloss_f1", "macro_f1": "gloss_macro_f1"}
 
 

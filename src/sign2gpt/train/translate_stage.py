@@ -127,8 +127,8 @@ SELECTION_METRICS = {"beam_bleu": "bleu4", "teacher_forced_bleu": "teacher_force
 
 class TranslateTask(StageCheckpoints):
     """Stage 2 in the training loop: keep the checkpoint with the best dev BLEU-4, generated
-    (beam search, every `bleu_every` epochs) or teacher-forced argmax (every validation):
-    `train.translate_selection`. Both use the BLEU convention `convention`."""
+    (beam search, every `bleu_every` epochs) or teacher-forced argmax (every validation, and
+    always logged): `train.translate_selection`. Both use the BLEU convention `convention`."""
 
     def __init__(
         self,
@@ -162,13 +162,12 @@ class TranslateTask(StageCheckpoints):
             real = (labels != IGNORE).sum().item()
             correct += token_accuracy(logits, labels) * real
             total += real
-            if self.selection_metric == "teacher_forced_bleu4":
-                teacher_forced += teacher_forced_texts(logits, labels, model.tokenizer)
-                references += batch.texts
+            # Logged whatever selects: one run's history shows both selections.
+            teacher_forced += teacher_forced_texts(logits, labels, model.tokenizer)
+            references += batch.texts
         metrics = {"token_accuracy": correct / max(total, 1)}
-        if teacher_forced:
-            bleu, _ = corpus_bleu(teacher_forced, references, self.lang, self.convention)
-            metrics["teacher_forced_bleu4"] = bleu["bleu4"]
+        bleu, _ = corpus_bleu(teacher_forced, references, self.lang, self.convention)
+        metrics["teacher_forced_bleu4"] = bleu["bleu4"]
         if epoch % self.bleu_every == 0 or epoch == self.epochs:
             _, hyps, refs = generate_split(model, self.dev, self.num_beams, self.max_new_tokens)
             scores = translation_scores(hyps, refs, lang=self.lang, convention=self.convention)
