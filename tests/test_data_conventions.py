@@ -76,6 +76,20 @@ def test_augmentation_draws_follow_the_parameters(paper):
     assert params.colour.min() >= 0.84 - 1e-6 and params.colour.max() <= 1.16 + 1e-6
     assert params.hue[~jittered].abs().max() == 0 and params.hue.abs().max() <= 0.04
     assert params.grey.float().mean().item() == pytest.approx(0.2, abs=0.03)
+    # The whole transform with them: shapes, finite values, padding untouched, and the grey
+    # videos (all three channels equal before normalisation) are the drawn ones.
+    frames = torch.randint(0, 256, (12, 3, 32, 32, 3), dtype=torch.uint8,
+                           generator=torch.Generator().manual_seed(2))  # fmt: skip
+    mask = torch.ones(12, 3, dtype=torch.bool)
+    mask[0, 2] = False
+    out = transform(frames, mask, torch.Generator().manual_seed(3))
+    assert out.shape == (12, 3, 3, 24, 24) and torch.isfinite(out).all()
+    assert torch.count_nonzero(out[0, 2]) == 0
+    drawn = transform._random_params(12, torch.Generator().manual_seed(3)).grey
+    pixels = out * torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1) + torch.tensor(
+        [0.485, 0.456, 0.406]).view(3, 1, 1)  # fmt: skip
+    grey = (pixels[:, :2, 0] - pixels[:, :2, 1]).abs().amax(dim=(1, 2, 3)) < 1e-5
+    assert drawn.any() and torch.equal(grey, drawn)
     # Ours (the defaults) draws none of these: every video rotated and jittered, none grey.
     ours = VideoTransform(DataConfig(root="x"), train=True)._random_params(100, None)
     assert ours.hue is None and ours.grey is None and (ours.colour != 1).all()

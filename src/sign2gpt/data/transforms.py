@@ -60,10 +60,13 @@ class VideoTransform:
             grid = F.affine_grid(theta, [len(x), 3, size, size], align_corners=False)
             x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
             x = _color_jitter(x, params.colour.to(x.device)[video_of])
-            if params.hue is not None:
-                x = adjust_hue(x, params.hue.to(x.device)[video_of])
+            if params.hue is not None:  # only the frames whose video gets a hue shift
+                shift = params.hue.to(x.device)[video_of]
+                moved = shift != 0
+                x[moved] = adjust_hue(x[moved], shift[moved])
             if params.grey is not None:
-                x = torch.where(params.grey.to(x.device)[video_of].view(-1, 1, 1, 1), _grey(x), x)
+                grey = params.grey.to(x.device)[video_of]
+                x[grey] = _grey(x[grey])
         elif self.cfg.eval_resize == "squash":
             x = _resize(x, size)
         else:
@@ -156,19 +159,11 @@ def adjust_hue(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     hue = torch.where(delta > 0, hue / 6.0, torch.zeros_like(hue))
     hue = (hue + shift.view(-1, 1, 1)) % 1.0
     saturation = torch.where(maxc > 0, delta / maxc.clamp(min=1e-12), torch.zeros_like(maxc))
-    sector = (hue * 6.0).floor()
-    frac = hue * 6.0 - sector
-    sector = sector.long() % 6
-    p = maxc * (1 - saturation)
-    q = maxc * (1 - saturation * frac)
-    t = maxc * (1 - saturation * (1 - frac))
-    v = maxc
-    # (sector 0..5) -> (r, g, b) as in colorsys.hsv_to_rgb
-    table = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
+    # HSV -> RGB: channel n in (5, 3, 1) is v - v s clamp(min(k, 4 - k), 0, 1), k = n + 6h mod 6.
     channels = []
-    for c in range(3):
-        options = torch.stack([row[c] for row in table], dim=0)  # (6, N, H, W)
-        channels.append(options.gather(0, sector[None])[0])
+    for n in (5.0, 3.0, 1.0):
+        k = (n + hue * 6.0) % 6.0
+        channels.append(maxc - maxc * saturation * torch.minimum(k, 4.0 - k).clamp(0.0, 1.0))
     return torch.stack(channels, dim=1)
 
 
