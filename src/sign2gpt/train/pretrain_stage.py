@@ -86,21 +86,21 @@ def gloss_f1(
     Macro F1 is the authors' `ClassF1Score`: per pseudo-gloss tp / (tp + (fp + fn) / 2),
     averaged over the glosses that occur in the split's targets; rare glosses count as much as
     common ones, where micro F1 pools every decision."""
-    size = len(module.vocab.counts)
-    true_pos, false_pos, false_neg = torch.zeros(size), torch.zeros(size), torch.zeros(size)
+    true_pos = false_pos = false_neg = torch.zeros(())  # per pseudo-gloss (K,) after a batch
     ranked = prior_ranked = 0.0
     videos = 0
     frequency = torch.tensor(module.vocab.counts, dtype=torch.float)  # (K,)
     for batch in batches:
         scores = module.scores(batch).float()
-        targets = module.multi_hot(batch.texts).to(scores.device).bool()
+        targets = module.multi_hot(batch.texts).to(scores.device)
         guess = scores > threshold
-        true_pos += (guess & targets).sum(0).cpu()
-        false_pos += (guess & ~targets).sum(0).cpu()
-        false_neg += (~guess & targets).sum(0).cpu()
-        hits, count = r_precision_hits(scores, targets.float())
+        present = targets.bool()
+        true_pos = true_pos + (guess & present).sum(0).cpu()
+        false_pos = false_pos + (guess & ~present).sum(0).cpu()
+        false_neg = false_neg + (~guess & present).sum(0).cpu()
+        hits, count = r_precision_hits(scores, targets)
         ranked, videos = ranked + hits, videos + count
-        prior_ranked += r_precision_hits(frequency.to(scores.device), targets.float())[0]
+        prior_ranked += r_precision_hits(frequency.to(scores.device), targets)[0]
     tp, predicted = true_pos.sum().item(), (true_pos + false_pos).sum().item()
     actual = (true_pos + false_neg).sum().item()
     precision = tp / predicted if predicted else 0.0
