@@ -189,7 +189,8 @@ def test_stand_in_vit_learns_joints_and_cues_and_loads_as_dinov2(corpus: Path, t
 
 def test_recolour_changes_the_palette_of_the_share_asked_and_keeps_the_picture():
     import torch
-    from sign2gpt.train.visual_backbone import recolour
+
+    from sign2gpt.synthbench.visual_backbone import recolour
 
     frames = torch.randint(0, 256, (400, 8, 8, 3), dtype=torch.uint8)
     out = recolour(frames, 0.8, torch.Generator().manual_seed(0))
@@ -207,7 +208,7 @@ def test_recolour_changes_the_palette_of_the_share_asked_and_keeps_the_picture()
 
 
 def test_demo_examples_are_drawn_at_random_with_the_seed(tmp_path):
-    from sign2gpt.train.demo import examples
+    from sign2gpt.synthbench.demo import examples
 
     files = {}
     for key, prefix in (("ids", "v"), ("hypotheses", "h"), ("references", "r")):

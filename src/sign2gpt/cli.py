@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "data": "data",
     "glosses": "glosses",
     "info": "info",
+    "config": "config",
     "pretrain": "pretrain",
     "train": "train",
     "extract": "extract",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sign2gpt.errors import ConfigError
+from sign2gpt.metrics import BleuConvention, BleuSmooth, BleuTokenize
 
 
 @dataclass
@@ -14,13 +15,36 @@ class TrainConfig:
 
     Defaults are the paper's: AdamW lr 3e-4, weight decay 0.001, clip 1.0, 100 epochs,
     one-cycle cosine with 5 warm-up epochs, bf16, batch 8 per GPU (batch size lives in `data`).
+    Where the authors' code differs from the paper text (warm-up start and end lr, weight
+    decay only on weights, clipping by value, selection metrics, BLEU convention), the
+    defaults here are ours and `configs/phoenix14t` sets the authors' values.
     """
 
     epochs: int = 100
     lr: float = 3e-4
     weight_decay: float = 0.001
     warmup_epochs: float = 5.0
-    grad_clip: float = 1.0
+    # Per-iteration schedule: linear warm-up over `warmup_epochs` from `warmup_start_lr`
+    # (None: from lr / (warm-up steps + 1)) to `lr`, then cosine down to `final_lr`.
+    warmup_start_lr: float | None = None
+    final_lr: float = 0.0
+    # Weight decay on "all" trainable parameters, or on "weights" only: weight matrices of
+    # modules that are not norms or embeddings, and LoRA factors (the authors' rule); biases,
+    # norms, embeddings, gates, layer scales, temperatures and prototypes get none.
+    weight_decay_on: Literal["all", "weights"] = "all"
+    grad_clip: float = 1.0  # max gradient norm (0 = off)
+    grad_clip_value: float = 0.0  # clip every gradient entry to [-v, v] before the norm (0 = off)
+    # DDP: SyncBatchNorm for the spatial head's BatchNorm (statistics over all processes).
+    sync_batchnorm: bool = False
+    # Which dev metric selects the best checkpoint. Stage 1: micro or macro (mean over the
+    # pseudo-glosses present in dev) F1 at `text.gloss_threshold`. Stage 2: generated
+    # (beam-search) BLEU-4 every `bleu_every` epochs, or teacher-forced argmax BLEU-4 every
+    # validation (cheap: no generation).
+    pretrain_selection: Literal["micro_f1", "macro_f1"] = "micro_f1"
+    translate_selection: Literal["beam_bleu", "teacher_forced_bleu"] = "beam_bleu"
+    # BLEU convention of dev selection and `sign2gpt evaluate` (sign2gpt.metrics).
+    bleu_tokenize: BleuTokenize = "auto"
+    bleu_smooth: BleuSmooth = "exp"
     label_smoothing: float = 0.1
     seed: int = 0
     # Lightning Fabric settings: one GPU, several (ddp / fsdp) or several nodes from one config.
@@ -62,6 +86,22 @@ class TrainConfig:
             raise ConfigError(f"train.patience must be >= 0, got {self.patience}")
         if self.validate_every < 1 or self.bleu_every < 1:
             raise ConfigError("train.validate_every and train.bleu_every must be >= 1")
+        for name in ("warmup_start_lr", "final_lr"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= self.lr:
+                raise ConfigError(f"train.{name} must be in [0, train.lr={self.lr}], got {value}")
+        if self.grad_clip < 0 or self.grad_clip_value < 0:
+            raise ConfigError("train.grad_clip and train.grad_clip_value must be >= 0 (0 = off)")
+        if self.grad_clip_value > 0 and self.precision == "16-mixed":
+            raise ConfigError(
+                "train.grad_clip_value needs precision 32-true or bf16-mixed (16-mixed's "
+                "gradient scaler unscales once per step, for one clipping only)"
+            )
+
+    @property
+    def bleu_convention(self) -> BleuConvention:
+        """The BLEU tokenisation and smoothing of dev selection and evaluation."""
+        return BleuConvention(tokenize=self.bleu_tokenize, smooth=self.bleu_smooth)
 
 
 def scaled_epochs(epochs: int, factor: float) -> int:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sign2gpt.run_config import RunConfig
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,12 +24,24 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave out corpus rows that fail to read (each one is reported); default: stop",
     )
-    parser.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="KEY=VALUE",
-        help="config overrides, e.g. train.epochs=10 data.batch_size=4",
-    )
+    add_overrides(parser)
+
+
+def add_overrides(
+    parser: argparse.ArgumentParser,
+    help: str = "config overrides, e.g. train.epochs=10 data.batch_size=4",
+) -> None:
+    """The positional `KEY=VALUE ...` config overrides."""
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help=help)
+
+
+def selection_metric(cfg: RunConfig) -> str:
+    """The dev metric that selects a run's best checkpoint (`train.*_selection`)."""
+    from sign2gpt.train import pretrain_stage, translate_stage
+
+    if cfg.stage == "pretrain":
+        return pretrain_stage.SELECTION_METRICS[cfg.train.pretrain_selection]
+    return translate_stage.SELECTION_METRICS[cfg.train.translate_selection]
 
 
 def stage_main(args: argparse.Namespace, stage: str, extra: list[str]) -> int:
@@ -57,7 +73,6 @@ def stage_main(args: argparse.Namespace, stage: str, extra: list[str]) -> int:
         if not args.resume and not run.checkpoint("last").exists():
             shutil.rmtree(run.root, ignore_errors=True)  # nothing trained: leave no folder
         raise
-    metric = "gloss_f1" if stage == "pretrain" else "bleu4"
-    print(summary_line(progress, metric))
+    print(summary_line(progress, selection_metric(cfg)))
     print(f"best checkpoint: {run.checkpoint('best')}")
     return 0

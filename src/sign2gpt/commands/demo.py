@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sign2gpt.commands.common import add_overrides
+
 REPO_CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "synth-small"
 
 
@@ -27,12 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "configs/synth-small)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="KEY=VALUE",
-        help="overrides for both stages, e.g. train.epochs=4",
-    )
+    add_overrides(parser, help="overrides for both stages, e.g. train.epochs=4")
 
 
 def run(args: argparse.Namespace) -> int:

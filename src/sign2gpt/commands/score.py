@@ -1,9 +1,13 @@
 """Score translations: corpus BLEU-1..4 and ROUGE-L (beta 1.2), as SLT papers report them.
 
 Both files hold one sentence per line, line i of --hyp translating the sentence of line i of
---ref. BLEU-n is sacrebleu's cumulative corpus BLEU up to n-grams (13a tokens; characters for
---lang zh); ROUGE-L is the MS-COCO caption definition (mean sentence F, beta 1.2). Scores are
-on the 0-100 scale.
+--ref. BLEU-n is sacrebleu's cumulative corpus BLEU up to n-grams; ROUGE-L is the MS-COCO
+caption definition (mean sentence F, beta 1.2). Scores are on the 0-100 scale.
+
+The BLEU convention changes the numbers (docs/evaluation-and-training.md):
+  --tokenize 13a  --smooth exp     sacrebleu's defaults (GFSLT-VLP; ours by default)
+  --tokenize none --smooth floor   signjoey and the Sign2GPT authors' code (the paper's numbers)
+  --tokenize char                  every character a token (CSL-Daily; auto for --lang zh)
 """
 
 from __future__ import annotations
@@ -14,12 +18,25 @@ from pathlib import Path
 
 from sign2gpt.errors import DataError
 
+# Literal copies of sign2gpt.metrics' choices would drift; importing it is light (no torch).
+from sign2gpt.metrics import SMOOTH_CHOICES, TOKENIZE_CHOICES
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hyp", required=True, type=Path, help="system outputs, one per line")
     parser.add_argument("--ref", required=True, type=Path, help="references, one per line")
     parser.add_argument(
         "--lang", default="de", help="language of the text; 'zh' scores characters (default: de)"
+    )
+    parser.add_argument(
+        "--tokenize", default="auto", choices=TOKENIZE_CHOICES,
+        help="BLEU tokenisation: auto = char for --lang zh, else 13a; none = whitespace only "
+        "(signjoey); zh = sacrebleu's Chinese tokenizer (default: auto)",
+    )
+    parser.add_argument(
+        "--smooth", default="exp", choices=SMOOTH_CHOICES,
+        help="BLEU smoothing: exp (sacrebleu's default) or floor with value 0 (signjoey) "
+        "(default: exp)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -34,12 +51,13 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sign2gpt.metrics import translation_scores
+    from sign2gpt.metrics import BleuConvention, translation_scores
 
     hyps, refs = _read_lines(args.hyp), _read_lines(args.ref)
     if len(hyps) != len(refs):
         raise DataError(args.hyp, f"{len(hyps)} lines, but {args.ref} has {len(refs)}")
-    scores = translation_scores(hyps, refs, lang=args.lang)
+    convention = BleuConvention(tokenize=args.tokenize, smooth=args.smooth)
+    scores = translation_scores(hyps, refs, lang=args.lang, convention=convention)
     if args.json:
         print(json.dumps({**scores, "sentences": len(hyps)}, ensure_ascii=False))
         return 0

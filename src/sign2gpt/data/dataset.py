@@ -3,7 +3,9 @@
 Decoding happens in `__getitem__`, i.e. in DataLoader workers. Frames are resized to
 `resize x resize` there (so every sample of a batch has the same size and GPU transfers are
 small); cropping, colour and the other augmentations run later on whole batches
-(`VideoTransform`). The random temporal shift is applied here, where frames are picked.
+(`VideoTransform`). The random temporal shifts (start, end) and the random subset of a long
+clip (`data.long_clip_sampling: random`) are drawn here, where frames are picked, from a
+generator seeded by (seed, epoch, index) in training and by the index alone in evaluation.
 """
 
 from __future__ import annotations
@@ -75,8 +77,12 @@ class VideoDataset(Dataset):
     def __getitem__(self, index: int) -> Sample | None:
         record = self.records[index]
         cfg = self.cfg
-        shift = self._shift(index) if self.augment else 0
-        select = partial(self._select, record, shift=shift)
+        generator = self._generator(index)
+        shift, end_trim = self._shifts(generator) if self.augment else (0, 0)
+        random_subset = generator if self.cfg.long_clip_sampling == "random" else None
+        select = partial(
+            self._select, record, shift=shift, end_trim=end_trim, generator=random_subset
+        )
         try:
             if self.cache is not None and record.id in self.cache:
                 frames = torch.from_numpy(
@@ -94,21 +100,37 @@ class VideoDataset(Dataset):
             split=record.split,
         )
 
-    def _shift(self, index: int) -> int:
-        key = (self.seed * 1_000_003 + self.epoch) * 10_000_019 + index
-        generator = torch.Generator().manual_seed(key % (2**63))
-        return int(torch.randint(0, self.cfg.temporal_shift + 1, (), generator=generator))
+    def _generator(self, index: int) -> torch.Generator:
+        """The sample's random source: (seed, epoch, index) in training, the index alone
+        (one fixed draw) in evaluation."""
+        epoch = self.epoch if self.augment else -1
+        key = (self.seed * 1_000_003 + epoch) * 10_000_019 + index
+        return torch.Generator().manual_seed(key % (2**63))
 
-    def _select(self, record: VideoRecord, num_frames: int, *, shift: int) -> np.ndarray:
+    def _shifts(self, generator: torch.Generator) -> tuple[int, int]:
+        """Training's random first frame and frames trimmed off the end (no draw for an end
+        shift of 0, so older configs pick the frames they always picked)."""
+        shift = int(torch.randint(0, self.cfg.temporal_shift + 1, (), generator=generator))
+        if self.cfg.end_shift == 0:
+            return shift, 0
+        return shift, int(torch.randint(0, self.cfg.end_shift + 1, (), generator=generator))
+
+    def _select(
+        self, record: VideoRecord, num_frames: int, *, shift: int, end_trim: int,
+        generator: torch.Generator | None,
+    ) -> np.ndarray:
         cfg = self.cfg
         kept = -(-num_frames // cfg.frame_stride)
         if kept > cfg.max_frames and record.id not in self._warned_long:
             self._warned_long.add(record.id)
             log.warning(
-                "%s has %d frames after stride %d; sampled down uniformly to %d (data.max_frames)",
-                record.id, kept, cfg.frame_stride, cfg.max_frames,
+                "%s has %d frames after stride %d; sampled down %s to %d (data.max_frames)",
+                record.id, kept, cfg.frame_stride,
+                "uniformly" if cfg.long_clip_sampling == "even" else "at random", cfg.max_frames,
             )
-        return select_frame_indices(num_frames, cfg.frame_stride, cfg.max_frames, shift)
+        return select_frame_indices(
+            num_frames, cfg.frame_stride, cfg.max_frames, shift, end_trim, generator
+        )
 
 
 def build_dataset(

@@ -101,11 +101,18 @@ def count_video_frames(path: Path) -> int:
 
 
 def select_frame_indices(
-    num_frames: int, stride: int, max_frames: int, shift: int = 0
+    num_frames: int,
+    stride: int,
+    max_frames: int,
+    shift: int = 0,
+    end_trim: int = 0,
+    generator: torch.Generator | None = None,
 ) -> np.ndarray:
     """Indices of the frames a clip keeps: every `stride`-th from `shift`, at most `max_frames`.
 
-    Longer clips are sampled down uniformly over the whole clip (the caller warns).
+    Longer clips are sampled down over the whole clip (the caller warns): evenly spaced, or,
+    given a `generator`, a random sorted subset (the authors' code: `np.random.choice`
+    without replacement).
 
     Args:
         num_frames: frames in the source.
@@ -113,11 +120,19 @@ def select_frame_indices(
         max_frames: cap after the stride (256 in the paper).
         shift: start offset (the random temporal shift of training); clamped so that at
             least half of the clip stays.
+        end_trim: frames left out at the end (training's random end); clamped so that at
+            least one frame stays.
+        generator: random subset instead of evenly spaced frames for long clips.
     """
     shift = min(shift, max(0, (num_frames - 1) // 2))
-    indices = np.arange(shift, num_frames, stride)
+    end = max(num_frames - end_trim, shift + 1)
+    indices = np.arange(shift, end, stride)
     if len(indices) > max_frames:
-        picks = np.linspace(0, len(indices) - 1, max_frames).round().astype(np.int64)
+        if generator is not None:
+            picks = torch.randperm(len(indices), generator=generator)[:max_frames]
+            picks = picks.sort().values.numpy()
+        else:
+            picks = np.linspace(0, len(indices) - 1, max_frames).round().astype(np.int64)
         indices = indices[picks]
     return indices
 

@@ -12,7 +12,7 @@ from sign2gpt.errors import CheckpointError
 from sign2gpt.inference.predict import translate_dataset
 from sign2gpt.inference.trained import load_trained
 from sign2gpt.io import write_json, write_text
-from sign2gpt.metrics import translation_scores
+from sign2gpt.metrics import BleuConvention, translation_scores
 
 
 def pick_device(name: str) -> torch.device:
@@ -63,6 +63,7 @@ def evaluate_checkpoint(
         references=[r.reference for r in results],
         lang=trained.cfg.text.lang,
         extra=extra,
+        convention=trained.cfg.train.bleu_convention,
     )
 
 
@@ -76,10 +77,12 @@ def write_evaluation(
     references: list[str],
     lang: str,
     extra: dict[str, Any],
+    convention: BleuConvention | None = None,
 ) -> dict[str, Any]:
     """Score a split's translations and write hypotheses, references, ids and the scores JSON
-    to `out` (default: <run>/eval); returns the scores JSON."""
-    scores = translation_scores(hypotheses, references, lang=lang)
+    to `out` (default: <run>/eval); returns the scores JSON. `convention`: the BLEU
+    tokenisation and smoothing (the run's `train.bleu_tokenize` / `bleu_smooth`)."""
+    scores = translation_scores(hypotheses, references, lang=lang, convention=convention)
     out = Path(out) if out else default_out(Path(checkpoint))
     files = {
         "hypotheses": out / f"{split}.hyp.txt",

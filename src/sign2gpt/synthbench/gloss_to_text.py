@@ -233,6 +233,8 @@ def _train_process(fabric, cfg: RunConfig, run: RunDir) -> Progress:
         bleu_every=t.bleu_every,
         num_beams=t.num_beams,
         max_new_tokens=t.max_new_tokens,
+        selection=t.translate_selection,
+        convention=t.bleu_convention,
     )
     group = cfg.data.group_batches if cfg.data.length_grouping else 1
     data = training_batches(train, vocab, cfg.data.batch_size, t.seed, group)
@@ -278,4 +280,5 @@ def evaluate_gloss_to_text(
         references=refs,
         lang=cfg.text.lang,
         extra={"sentences": len(ids)},
+        convention=cfg.train.bleu_convention,
     )

@@ -25,6 +25,7 @@ from sign2gpt.checkpoint import Checkpoint, save_checkpoint
 from sign2gpt.errors import Sign2GPTError
 from sign2gpt.io import write_json
 from sign2gpt.train.loaders import EpochData
+from sign2gpt.train.param_groups import parameter_groups
 from sign2gpt.train.run_dir import RunDir
 from sign2gpt.train.schedule import one_cycle_cosine
 from sign2gpt.train_config import TrainConfig
@@ -67,13 +68,33 @@ class Progress:
 
 
 def adamw(
-    params: list[torch.nn.Parameter], cfg: TrainConfig, device: torch.device
+    params: list[torch.nn.Parameter] | list[dict[str, Any]], cfg: TrainConfig, device: torch.device
 ) -> torch.optim.AdamW:
     """The paper's AdamW. On CUDA the fused kernel: one launch per step instead of the ~900 of
     the multi-tensor default for our ~450 adapter tensors (`bench/host_ops.py`), on a step
     bound by launches. Elsewhere PyTorch's default, which our CPU benchmarks report."""
     fused = True if device.type == "cuda" else None
     return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
+
+
+def sync_batchnorm(model: torch.nn.Module, cfg: TrainConfig) -> torch.nn.Module:
+    """`model` with its BatchNorm layers as SyncBatchNorm when `train.sync_batchnorm` is on
+    and the strategy is DDP (the only one that syncs them); otherwise `model` unchanged.
+
+    The layers are replaced in place and keep their parameters and buffers, so the optimizer
+    and the checkpoint tensors stay the same objects."""
+    if not (cfg.sync_batchnorm and cfg.strategy in ("ddp", "ddp_spawn")):
+        return model
+    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+
+
+def clip_gradients(fabric: Fabric, model: Any, optimizer: Any, cfg: TrainConfig) -> None:
+    """Clip by value (`train.grad_clip_value`), then by norm (`train.grad_clip`), the authors'
+    order; 0 turns either off."""
+    if cfg.grad_clip_value > 0:
+        fabric.clip_gradients(model, optimizer, clip_val=cfg.grad_clip_value)
+    if cfg.grad_clip > 0:
+        fabric.clip_gradients(model, optimizer, max_norm=cfg.grad_clip)
 
 
 def make_fabric(cfg: TrainConfig, loggers: list | None = None) -> Fabric:
@@ -111,13 +132,16 @@ class Trainer:
         self.fabric = fabric
         self.meta = meta or {}
         self.progress = Progress()
-        trainable = [p for p in task.model.parameters() if p.requires_grad]
-        if not trainable:
+        if not any(p.requires_grad for p in task.model.parameters()):
             raise TrainingError("the model has no trainable parameters")
-        optimizer = adamw(trainable, cfg, fabric.device)
+        task.model = sync_batchnorm(task.model, cfg)
+        groups = parameter_groups(task.model, cfg.weight_decay, cfg.weight_decay_on)
+        optimizer = adamw(groups, cfg, fabric.device)
         total = cfg.epochs * data.steps_per_epoch
         warmup = round(cfg.warmup_epochs * data.steps_per_epoch)
-        self.scheduler = one_cycle_cosine(optimizer, total, warmup)
+        self.scheduler = one_cycle_cosine(
+            optimizer, total, warmup, start_lr=cfg.warmup_start_lr, final_lr=cfg.final_lr
+        )
         self.model, self.optimizer = fabric.setup(task.model, optimizer)
 
     # ----------------------------------------------------------------------------- state
@@ -259,8 +283,7 @@ class Trainer:
             )
         self.optimizer.zero_grad(set_to_none=True)
         self.fabric.backward(loss)
-        if self.cfg.grad_clip > 0:
-            self.fabric.clip_gradients(self.model, self.optimizer, max_norm=self.cfg.grad_clip)
+        clip_gradients(self.fabric, self.model, self.optimizer, self.cfg)
         self.optimizer.step()
         self.scheduler.step()
         return loss.item(), {f"train/{k}": float(v) for k, v in logs.items()}

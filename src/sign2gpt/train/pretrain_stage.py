@@ -80,9 +80,13 @@ def r_precision_hits(scores: torch.Tensor, targets: torch.Tensor) -> tuple[float
 def gloss_f1(
     module: PretrainModule, batches: Iterable[VideoBatch], threshold: float
 ) -> dict[str, float]:
-    """Micro precision / recall / F1 of pseudo-gloss presence (score > threshold) on a split,
-    plus R-precision of the model's ranking and of the training-frequency ranking."""
-    true_pos = predicted = actual = 0.0
+    """Micro precision / recall / F1 and macro F1 of pseudo-gloss presence (score > threshold)
+    on a split, plus R-precision of the model's ranking and of the training-frequency ranking.
+
+    Macro F1 is the authors' `ClassF1Score`: per pseudo-gloss tp / (tp + (fp + fn) / 2),
+    averaged over the glosses that occur in the split's targets; rare glosses count as much as
+    common ones, where micro F1 pools every decision."""
+    true_pos = false_pos = false_neg = torch.zeros(())  # per pseudo-gloss (K,) after a batch
     ranked = prior_ranked = 0.0
     videos = 0
     frequency = torch.tensor(module.vocab.target_counts(), dtype=torch.float)  # (K,)
@@ -90,33 +94,56 @@ def gloss_f1(
         scores = module.scores(batch).float()
         targets = module.multi_hot(batch.texts).to(scores.device)
         guess = scores > threshold
-        true_pos += (guess & targets.bool()).sum().item()
-        predicted += guess.sum().item()
-        actual += targets.sum().item()
+        present = targets.bool()
+        true_pos = true_pos + (guess & present).sum(0).cpu()
+        false_pos = false_pos + (guess & ~present).sum(0).cpu()
+        false_neg = false_neg + (~guess & present).sum(0).cpu()
         hits, count = r_precision_hits(scores, targets)
         ranked, videos = ranked + hits, videos + count
         prior_ranked += r_precision_hits(frequency.to(scores.device), targets)[0]
-    precision = true_pos / predicted if predicted else 0.0
-    recall = true_pos / actual if actual else 0.0
+    tp, predicted = true_pos.sum().item(), (true_pos + false_pos).sum().item()
+    actual = (true_pos + false_neg).sum().item()
+    precision = tp / predicted if predicted else 0.0
+    recall = tp / actual if actual else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
         "gloss_precision": precision,
         "gloss_recall": recall,
         "gloss_f1": f1,
+        "gloss_macro_f1": macro_f1(true_pos, false_pos, false_neg),
         "gloss_r_precision": ranked / videos if videos else 0.0,
         "frequency_prior_r_precision": prior_ranked / videos if videos else 0.0,
     }
 
 
+def macro_f1(true_pos: torch.Tensor, false_pos: torch.Tensor, false_neg: torch.Tensor) -> float:
+    """Mean per-class F1 over the classes with at least one target (K,) counts -> float."""
+    present = (true_pos + false_neg) > 0
+    if not present.any():
+        return 0.0
+    tp = true_pos[present]
+    return (tp / (tp + 0.5 * (false_pos[present] + false_neg[present]))).mean().item()
+
+
+# `train.pretrain_selection` -> the dev metric that selects the stage-1 checkpoint.
+SELECTION_METRICS = {"micro_f1": "gloss_f1", "macro_f1": "gloss_macro_f1"}
+
+
 class PretrainTask(StageCheckpoints):
-    """Stage 1 in the training loop: select the checkpoint with the best dev gloss F1."""
+    """Stage 1 in the training loop: select the checkpoint with the best dev gloss F1
+    (micro or macro: `train.pretrain_selection`)."""
 
-    selection_metric = "gloss_f1"
-
-    def __init__(self, module: PretrainModule, dev: Iterable[VideoBatch], threshold: float):
+    def __init__(
+        self,
+        module: PretrainModule,
+        dev: Iterable[VideoBatch],
+        threshold: float,
+        selection: str = "micro_f1",
+    ):
         self.model = module
         self.dev = dev
         self.threshold = threshold
+        self.selection_metric = SELECTION_METRICS[selection]
 
     def validate(self, model: nn.Module, epoch: int) -> dict[str, float]:
         return gloss_f1(model, self.dev, self.threshold)

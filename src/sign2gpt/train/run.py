@@ -72,7 +72,9 @@ def _train_process(fabric, cfg: RunConfig, run: RunDir, resume: bool, skip_bad: 
         meta["glosses"] = str(glosses.folder.resolve())
         model = build_model(cfg, glosses)
         module = PretrainModule(model, transforms(cfg), glosses.vocab, glosses.targets)
-        task = PretrainTask(module, dev, cfg.text.gloss_threshold)
+        task = PretrainTask(
+            module, dev, cfg.text.gloss_threshold, cfg.train.pretrain_selection
+        )
     else:
         tokenizer = load_tokenizer(cfg)
         corpus_file = train_set.records[0].where.rsplit(":", 1)[0]
@@ -87,6 +89,8 @@ def _train_process(fabric, cfg: RunConfig, run: RunDir, resume: bool, skip_bad: 
             bleu_every=cfg.train.bleu_every,
             num_beams=cfg.train.num_beams,
             max_new_tokens=cfg.train.max_new_tokens,
+            selection=cfg.train.translate_selection,
+            convention=cfg.train.bleu_convention,
         )
     data = training_epochs(
         train_set, cfg.train.seed, fabric.global_rank, fabric.world_size, collate
