@@ -104,7 +104,7 @@ class FixedScores:
 
     def __init__(self, scores: dict[str, list[float]], targets: dict[str, list[int]], k: int):
         self.table, self.targets = scores, targets
-        self.vocab = SimpleNamespace(counts=[1] * k)
+        self.vocab = SimpleNamespace(target_counts=lambda: [1] * k)  # a PseudoGlossVocab stand-in
         self.k = k
 
     def scores(self, batch):
