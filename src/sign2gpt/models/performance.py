@@ -16,17 +16,21 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from sign2gpt.models.decoder.xglm import XGLMLayer
+from sign2gpt.models.decoder import decoder_layer_types
 from sign2gpt.models.sign_encoder import SignEncoderBlock
 from sign2gpt.models.vit import Block as ViTBlock
 
-# The repeated blocks: the unit of recomputation and of compilation.
-BLOCK_TYPES: tuple[type[nn.Module], ...] = (ViTBlock, SignEncoderBlock, XGLMLayer)
+
+def block_types() -> tuple[type[nn.Module], ...]:
+    """The repeated blocks, the unit of recomputation and of compilation: ViT and sign-encoder
+    blocks and every LM family's layer (`SignDecoder.layer_type`)."""
+    return (ViTBlock, SignEncoderBlock, *decoder_layer_types())
 
 
 def transformer_blocks(model: nn.Module) -> Iterator[nn.Module]:
     """Every repeated transformer block inside `model` (depth-first order)."""
-    return (module for module in model.modules() if isinstance(module, BLOCK_TYPES))
+    types = block_types()
+    return (module for module in model.modules() if isinstance(module, types))
 
 
 def _checkpointed_forward(block: nn.Module, plain_forward, *args, **kwargs):
@@ -45,7 +49,7 @@ def enable_activation_checkpointing(model: nn.Module) -> int:
     saved). Calling it twice is harmless.
 
     Args:
-        model: a `Sign2GPT` or any module containing the blocks in `BLOCK_TYPES`.
+        model: a `Sign2GPT` or any module containing the blocks of `block_types()`.
     Returns:
         the number of blocks now checkpointed.
     """
@@ -74,7 +78,7 @@ def compile_model(
     sentence length.
 
     Args:
-        model: a `Sign2GPT` or any module containing the blocks in `BLOCK_TYPES`.
+        model: a `Sign2GPT` or any module containing the blocks of `block_types()`.
         dynamic: passed to `torch.compile` (None = let it decide after a recompile).
         mode: `torch.compile` mode, e.g. "max-autotune" on a GPU; None = default.
         backend: `torch.compile` backend ("eager" traces without generating code: tests).

@@ -1,14 +1,16 @@
-"""Sign-conditioned LM decoders, one file per LM family.
+"""Sign-conditioned LM decoders, one file per LM family (`xglm.py`, `llama.py`, `qwen2.py`).
 
 Every module in this package is imported by `build_decoder`, so a new family (say a
-Llama-layout `llama.py` with `@register_family("llama")`) is one new file here plus
-`decoder.family: llama` in a config.
+`gemma.py` with `@register_family("gemma")`) is one new file here plus `decoder.family: gemma`
+in a config.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+
+from torch import nn
 
 from sign2gpt.errors import ConfigError
 from sign2gpt.models.config import DecoderConfig
@@ -29,4 +31,16 @@ def build_decoder(cfg: DecoderConfig) -> SignDecoder:
     return DECODER_FAMILIES[cfg.family](cfg)
 
 
-__all__ = ["DECODER_FAMILIES", "SignDecoder", "build_decoder", "register_family"]
+def decoder_layer_types() -> tuple[type[nn.Module], ...]:
+    """Every registered family's repeated layer type (for checkpointing and compilation)."""
+    _import_families()
+    return tuple(dict.fromkeys(cls.layer_type for cls in DECODER_FAMILIES.values()))
+
+
+__all__ = [
+    "DECODER_FAMILIES",
+    "SignDecoder",
+    "build_decoder",
+    "decoder_layer_types",
+    "register_family",
+]

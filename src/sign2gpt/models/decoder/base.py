@@ -1,8 +1,9 @@
 """The interface every sign-conditioned LM family implements, and what they all share.
 
 A family file (e.g. `xglm.py`) subclasses `SignDecoder`, registers it with
-`@register_family("name")` and supplies three things: `forward_tokens` (the LM's layers, using
-`SignCrossAttention` inside self-attention), `sign_memory` (per-layer sign keys/values) and
+`@register_family("name")`, names its repeated layer (`layer_type`) and supplies three things:
+`forward_tokens` (the LM's layers, using `SignCrossAttention` inside self-attention, e.g.
+through `attention.GatedSelfAttention`), `sign_memory` (per-layer sign keys/values) and
 `load_pretrained` (its checkpoint layout). This base adds the sign projection, masks, the
 training forward and generation.
 """
@@ -13,6 +14,7 @@ import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -81,6 +83,10 @@ def is_right_padded(attention_mask: torch.Tensor) -> bool:
 
 class SignDecoder(nn.Module, ABC):
     """A frozen decoder-only LM conditioned on sign features through adapters."""
+
+    # The family's repeated layer: the unit of activation checkpointing and `torch.compile`
+    # (`models/performance.py` finds every family's through `decoder_layer_types`).
+    layer_type: ClassVar[type[nn.Module]]
 
     def __init__(self, cfg: DecoderConfig):
         super().__init__()
