@@ -217,3 +217,21 @@ def write_tiny_run_config(
         config["model"]["decoder"] = {"vocab_size": vocab, "pretrained": str(lm)}
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
+
+
+# ---- the LM families, at the tiny preset's sizes ---------------------------------------------
+
+LM_FAMILIES = ["xglm", "llama", "qwen2"]
+
+
+def tiny_model_config(stage: str = "translate", family: str = "xglm"):
+    """The tiny preset with decoder `family`; the rotary families get grouped-query attention
+    (2 key/value heads for 4 query heads) so that path runs too."""
+    import dataclasses
+
+    from sign2gpt.models.config import tiny_config
+
+    cfg = tiny_config(stage)
+    if family != "xglm":
+        cfg.decoder = dataclasses.replace(cfg.decoder, family=family, num_kv_heads=2)
+    return cfg
