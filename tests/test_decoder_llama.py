@@ -170,3 +170,58 @@ def test_a_mismatched_folder_is_a_clear_error(hf_model, tmp_path):
     (tmp_path / "model.safetensors").symlink_to(folder / "model.safetensors")
     with pytest.raises(CheckpointError, match="rope type 'yarn'"):
         build_decoder(our_config(**extra)).load_pretrained(tmp_path)
+
+
+def test_sharded_safetensors_folder_loads(hf_model, tmp_path):
+    reference, _, extra = hf_model
+    reference.save_pretrained(tmp_path, max_shard_size="20KB")
+    assert (tmp_path / "model.safetensors.index.json").is_file()
+    ours = load_ours(tmp_path, extra)
+    input_ids = torch.randint(3, VOCAB, (1, 6))
+    with torch.no_grad():
+        expected = reference(input_ids=input_ids).logits
+        torch.testing.assert_close(ours(input_ids), expected, atol=ATOL, rtol=0)
+
+
+def write_hf_tokenizer(folder, specials: list[str], prefix: str | None, config: dict) -> None:
+    """A byte-level BPE tokenizer folder laid out like the released Llama 3 / Qwen2.5 ones:
+    tokenizer.json (its post-processor prepends `prefix`, if any) + tokenizer_config.json."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    backend = Tokenizer(models.BPE())
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, special_tokens=specials, show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )  # fmt: skip
+    backend.train_from_iterator(["guten morgen", "heute regnet es", "今天天气很好"], trainer)
+    if prefix is not None:
+        backend.post_processor = processors.TemplateProcessing(
+            single=f"{prefix} $A", special_tokens=[(prefix, backend.token_to_id(prefix))]
+        )
+    folder.mkdir()
+    backend.save(str(folder / "tokenizer.json"))
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+
+
+def test_llama3_and_qwen2_tokenizer_folders_give_their_special_ids(tmp_path):
+    from sign2gpt.models.tokenizer import TextTokenizer
+
+    llama = tmp_path / "llama"
+    write_hf_tokenizer(
+        llama, ["<|begin_of_text|>", "<|end_of_text|>"], "<|begin_of_text|>",
+        {"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>"},
+    )  # fmt: skip
+    tokenizer = TextTokenizer.load(llama)
+    # BOS = what the tokenizer prepends; no pad token: EOS pads.
+    assert (tokenizer.bos_id, tokenizer.eos_id, tokenizer.pad_id) == (0, 1, 1)
+    qwen = tmp_path / "qwen"
+    write_hf_tokenizer(
+        qwen, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], None,
+        {"bos_token": None, "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"},
+    )  # fmt: skip
+    tokenizer = TextTokenizer.load(qwen)
+    # No BOS: sequences start with EOS.
+    assert (tokenizer.bos_id, tokenizer.eos_id, tokenizer.pad_id) == (2, 2, 0)
+    assert tokenizer.decode(tokenizer.encode("今天天气很好")) == "今天天气很好"
