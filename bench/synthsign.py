@@ -17,6 +17,10 @@ Writes bench/results/synthsign-<size>.{json,md}.
 
     python bench/synthsign.py --size small [--epochs-scale 0.25]   # a quick check
     python bench/synthsign.py --size full                          # the benchmark (< 60 min)
+    python bench/synthsign.py --size full --lm-family llama        # the Llama stand-in row
+
+`--lm-family llama` swaps the stand-in LM's architecture (same training, same sizes) and
+writes bench/results/synthsign-<size>-llama.{json,md}: the method is not tied to XGLM.
 """
 
 from __future__ import annotations
@@ -71,6 +75,17 @@ LABELS = {
 }
 
 
+# The stand-in LM's architecture (`--lm-family`), as config overrides. The Llama stand-in has
+# the XGLM one's sizes (d 256, 4 layers, 4 query heads, synth preset) with Llama's parts:
+# grouped-query attention (2 key/value heads), a SwiGLU FFN of 688 (its 3 matrices hold about
+# the parameters of XGLM's 2 of 1024), rotary positions, RMSNorm, no residual dropout.
+LM_FAMILIES = {
+    "xglm": [],
+    "llama": ["model.decoder.family=llama", "model.decoder.num_kv_heads=2",
+              "model.decoder.ffn_dim=688", "model.decoder.dropout=0.0"],
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Size:
     """What one benchmark size trains (stage epochs live in its config files)."""
@@ -89,14 +104,24 @@ DEMO = DemoSettings(out=REPO / "demo-out", config_dir=REPO / "configs" / "synth-
 SIZES = {
     # `small` = `make demo`'s settings, but for the warm start of stage 2 with PGP (the demo
     # trains stage 2 end to end for the config's 6 epochs).
-    "small": Size(DEMO.config_dir, DEMO.lm.epochs, DEMO.vit.epochs, vit_frame_stride=2,
-                  warm_start=WarmStart(z_epochs=6, end_to_end_epochs=3)),
+    "small": Size(
+        DEMO.config_dir,
+        DEMO.lm.epochs,
+        DEMO.vit.epochs,
+        vit_frame_stride=2,
+        warm_start=WarmStart(z_epochs=6, end_to_end_epochs=3),
+    ),
     # `full`: sized for 60 minutes on 2 CPU cores (estimate in configs/synth-full/pretrain.yaml).
     # ViT: 3 epochs, not 1 (2026-11-26: its pose loss 0.53 -> 0.33, and stage 1 after 2 epochs
     # reaches dev R-precision 0.340 instead of 0.278, pseudo-gloss F1 0.157 instead of 0.069).
     # Stage 2 with PGP: 4 Sign(Z)2GPT epochs (~75 s each) and 1 end-to-end epoch (~6.5 min).
-    "full": Size(REPO / "configs" / "synth-full", lm_epochs=2, vit_epochs=3, vit_frame_stride=8,
-                 warm_start=WarmStart(z_epochs=4, end_to_end_epochs=1)),
+    "full": Size(
+        REPO / "configs" / "synth-full",
+        lm_epochs=2,
+        vit_epochs=3,
+        vit_frame_stride=8,
+        warm_start=WarmStart(z_epochs=4, end_to_end_epochs=1),
+    ),
 }
 
 
@@ -113,6 +138,10 @@ def parse_args() -> argparse.Namespace:
         help="multiply every epoch count (LM, ViT, stages) by this (>= 1 each)",
     )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument(
+        "--lm-family", choices=sorted(LM_FAMILIES), default="xglm",
+        help="architecture of the stand-in LM (default xglm, the paper's)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--text-dir",
@@ -132,6 +161,11 @@ def parse_args() -> argparse.Namespace:
         help="at most this many sentences per split (0 = all; smoke tests)",
     )
     return parser.parse_args()  # fmt: skip
+
+
+def result_name(args: argparse.Namespace) -> str:
+    """`<size>`, or `<size>-<family>` for a stand-in LM other than XGLM."""
+    return args.size if args.lm_family == "xglm" else f"{args.size}-{args.lm_family}"
 
 
 def stage_config(
@@ -185,7 +219,7 @@ def git_commit() -> str:
 
 def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     size = SIZES[args.size]
-    out = (args.out or REPO / "runs" / f"bench-synthsign-{args.size}").resolve()
+    out = (args.out or REPO / "runs" / f"bench-synthsign-{result_name(args)}").resolve()
     corpus, vit_path, lm_dir = out / "corpus", out / "stand-in-vit.safetensors", out / "lm"
     meter = StageMeter(args.device)
     scale = args.epochs_scale
@@ -204,6 +238,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         f"out_dir={out / 'runs'}",
         f"model.spatial.pretrained={vit_path}",
         f"train.seed={args.seed}",
+        *LM_FAMILIES[args.lm_family],
     ]
     if args.device == "cuda":
         common += ["train.accelerator=cuda", "train.precision=bf16-mixed"]
@@ -290,6 +325,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     results["commit"] = git_commit()
     results["settings"] = {
         "epochs_scale": scale, "seed": args.seed, "limit": args.limit, "device": args.device,
+        "lm_family": args.lm_family,
         "corpus_reused": reused, "lm_epochs": scaled_epochs(size.lm_epochs, scale),
         "vit_epochs": scaled_epochs(size.vit_epochs, scale),
         "vit_frame_stride": size.vit_frame_stride,
@@ -367,8 +403,9 @@ def main() -> None:
         raise SystemExit("--device cuda: no GPU is visible to torch")
     results = run_benchmark(args)
     suffix = "" if args.device == "cpu" else f"-{args.device}"
-    save_results(f"synthsign-{args.size}{suffix}", results, tables(results),
-                 title=f"SynthSign {args.size}: Sign2GPT end to end")  # fmt: skip
+    family = "" if args.lm_family == "xglm" else f", {args.lm_family} stand-in LM"
+    save_results(f"synthsign-{result_name(args)}{suffix}", results, tables(results),
+                 title=f"SynthSign {args.size}: Sign2GPT end to end{family}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -12,10 +12,12 @@ import json
 import pytest
 import torch
 
+from conftest import tiny_model_config
 from sign2gpt.errors import CheckpointError
 from sign2gpt.models.config import DecoderConfig, RopeScalingConfig
 from sign2gpt.models.decoder import build_decoder
 from sign2gpt.models.decoder.kv_cache import KVCache
+from sign2gpt.train.language_model import LMTraining, train_language_model
 
 transformers = pytest.importorskip("transformers")
 
@@ -225,3 +227,18 @@ def test_llama3_and_qwen2_tokenizer_folders_give_their_special_ids(tmp_path):
     # No BOS: sequences start with EOS.
     assert (tokenizer.bos_id, tokenizer.eos_id, tokenizer.pad_id) == (2, 2, 0)
     assert tokenizer.decode(tokenizer.encode("今天天气很好")) == "今天天气很好"
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2"])
+def test_a_trained_stand_in_is_a_folder_transformers_loads(family, tmp_path):
+    texts = ["heute regnet es im norden", "morgen scheint die sonne", "es wird kalt im osten"]
+    cfg = tiny_model_config(family=family).decoder
+    lm = train_language_model(texts, cfg, tmp_path, LMTraining(epochs=1), progress=False)
+    reference = transformers.AutoModelForCausalLM.from_pretrained(tmp_path).eval()
+    assert type(reference).__name__ == {"llama": "Llama", "qwen2": "Qwen2"}[family] + "ForCausalLM"
+    ours = build_decoder(lm)
+    ours.load_pretrained(lm.pretrained)
+    input_ids = torch.randint(3, lm.vocab_size, (2, 6))
+    with torch.no_grad():
+        expected = reference(input_ids=input_ids).logits
+        torch.testing.assert_close(ours.eval()(input_ids), expected, atol=ATOL, rtol=0)

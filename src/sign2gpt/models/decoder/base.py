@@ -14,7 +14,7 @@ import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -124,6 +124,11 @@ class SignDecoder(nn.Module, ABC):
     @abstractmethod
     def load_pretrained(self, path: str | Path) -> None:
         """Load the frozen LM weights from a local checkpoint folder."""
+
+    def hf_config(self) -> dict[str, Any]:
+        """config.json of this LM as `transformers` writes it (optional: the stand-in LM
+        trainer, `train/language_model.py`, saves its folders with it)."""
+        raise NotImplementedError(f"decoder.family {self.cfg.family!r} writes no HF config")
 
     # --- shared -----------------------------------------------------------------------------
 

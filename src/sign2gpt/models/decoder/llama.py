@@ -126,8 +126,10 @@ class LlamaSignDecoder(SignDecoder):
     """Llama with sign adapters; see `SignDecoder` for the public methods."""
 
     layer_type = LlamaLayer
-    # config.json `model_type`s this class loads, and whether q/k/v have biases.
+    # config.json `model_type`s this class loads (the first is written by `hf_config`), its
+    # `transformers` class, and whether q/k/v have biases.
     model_types: tuple[str, ...] = ("llama", "mistral")
+    hf_architecture = "LlamaForCausalLM"
     qkv_bias = False
 
     def __init__(self, cfg: DecoderConfig):
@@ -214,6 +216,35 @@ class LlamaSignDecoder(SignDecoder):
             "attention_bias": config.get("attention_bias", False),
             "mlp_bias": config.get("mlp_bias", False),
             "sliding_window": config.get("sliding_window"),
+        }
+
+    def hf_config(self) -> dict[str, Any]:
+        cfg = self.cfg
+        scaling = None if cfg.rope_scaling is None else to_dict(cfg.rope_scaling)
+        return {
+            "architectures": [self.hf_architecture],
+            "model_type": self.model_types[0],
+            "vocab_size": cfg.vocab_size,
+            "hidden_size": cfg.d_model,
+            "intermediate_size": cfg.ffn_dim,
+            "num_hidden_layers": cfg.num_layers,
+            "num_attention_heads": cfg.num_heads,
+            "num_key_value_heads": cfg.kv_heads,
+            "head_dim": cfg.head_dim,
+            "hidden_act": "silu",
+            "max_position_embeddings": cfg.max_positions,
+            "rms_norm_eps": cfg.norm_eps,
+            "rope_theta": cfg.rope_theta,  # the released folders' keys (transformers 4 and 5)
+            "rope_scaling": scaling,
+            "tie_word_embeddings": cfg.tie_embeddings,
+            "attention_bias": self.qkv_bias,
+            "mlp_bias": False,
+            "attention_dropout": cfg.attention_dropout,
+            "initializer_range": 0.02,
+            "use_cache": True,
+            "bos_token_id": cfg.bos_id,
+            "eos_token_id": cfg.eos_id,
+            "pad_token_id": cfg.pad_id,
         }
 
     def load_pretrained(self, path: str | Path) -> None:

@@ -19,7 +19,13 @@ class Qwen2SignDecoder(LlamaSignDecoder):
     """Qwen2 with sign adapters; see `SignDecoder` for the public methods."""
 
     model_types = ("qwen2",)
+    hf_architecture = "Qwen2ForCausalLM"
     qkv_bias = True
+
+    def hf_config(self) -> dict[str, Any]:
+        config = super().hf_config()
+        del config["attention_bias"]  # not a Qwen2 key: its q/k/v always have biases
+        return {**config, "use_sliding_window": False, "sliding_window": None}
 
     def hf_config_view(self, config: dict[str, Any], where: Path) -> dict[str, Any]:
         view = super().hf_config_view(config, where)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -132,6 +133,32 @@ class XGLMSignDecoder(SignDecoder):
 
     def sign_memory(self, signs: torch.Tensor, sign_mask: torch.Tensor) -> list[SignMemory]:
         return [layer.sign_memory(signs, sign_mask) for layer in self.model.layers]
+
+    def hf_config(self) -> dict[str, Any]:
+        cfg = self.cfg
+        return {
+            "architectures": ["XGLMForCausalLM"],
+            "model_type": "xglm",
+            "vocab_size": cfg.vocab_size,
+            "max_position_embeddings": cfg.max_positions,
+            "d_model": cfg.d_model,
+            "ffn_dim": cfg.ffn_dim,
+            "num_layers": cfg.num_layers,
+            "attention_heads": cfg.num_heads,
+            "activation_function": "gelu",
+            "dropout": cfg.dropout,
+            "attention_dropout": cfg.attention_dropout,
+            "activation_dropout": cfg.activation_dropout,
+            "layerdrop": 0.0,
+            "init_std": 0.02,
+            "scale_embedding": cfg.scale_embedding,
+            "use_cache": True,
+            "decoder_start_token_id": cfg.bos_id,
+            "bos_token_id": cfg.bos_id,
+            "eos_token_id": cfg.eos_id,
+            "pad_token_id": cfg.pad_id,
+            "tie_word_embeddings": True,
+        }
 
     def load_pretrained(self, path: str | Path) -> None:
         from sign2gpt.models.weights import load_hf_model
