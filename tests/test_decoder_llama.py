@@ -12,7 +12,7 @@ import json
 import pytest
 import torch
 
-from conftest import tiny_model_config
+from conftest import assert_gates_closed_parity, tiny_model_config
 from sign2gpt.errors import CheckpointError
 from sign2gpt.models.config import DecoderConfig, RopeScalingConfig
 from sign2gpt.models.decoder import build_decoder
@@ -91,17 +91,7 @@ def load_ours(folder, extra):
 
 def test_logits_match_transformers_with_gates_closed(hf_model):
     reference, folder, extra = hf_model
-    ours = load_ours(folder, extra)
-    input_ids = torch.randint(3, VOCAB, (2, 9))
-    signs = torch.randn(2, 5, 16)
-    sign_mask = torch.tensor([[True] * 5, [True] * 3 + [False] * 2])
-    with torch.no_grad():
-        expected = reference(input_ids=input_ids).logits
-        plain = ours(input_ids)
-        conditioned = ours(input_ids, None, signs, sign_mask)
-    torch.testing.assert_close(plain, expected, atol=ATOL, rtol=0)
-    # Gates at 0 and LoRA B at 0: the sign features change nothing yet.
-    torch.testing.assert_close(conditioned, expected, atol=ATOL, rtol=0)
+    assert_gates_closed_parity(load_ours(folder, extra), reference, VOCAB, sign_dim=16)
 
 
 def test_cached_steps_match_transformers(hf_model):

@@ -136,20 +136,12 @@ class LlamaSignDecoder(SignDecoder):
         super().__init__(cfg)
         self.model = LlamaModel(cfg, self.qkv_bias)
         self.lm_head = None if cfg.tie_embeddings else nn.Linear(cfg.d_model, cfg.vocab_size, False)
-        self.fixed_head: FixedLinear | None = None  # while `fix_weights` is active
         # Rotary frequencies (float32), kept per device off the state dict: a model cast to
         # bf16 must not round them, and a CUDA-graph step must not copy them to the GPU.
         self._inv_freq: torch.Tensor | None = None
 
     def head_weight(self) -> torch.Tensor:
         return self.model.embed_tokens.weight if self.lm_head is None else self.lm_head.weight
-
-    def fix_weights(self, rows: int, pack: bool) -> None:
-        """Fix the output projection in the device's fastest layout (inference)."""
-        self.fixed_head = FixedLinear(self.head_weight(), rows=rows, pack=pack)
-
-    def unfix_weights(self) -> None:
-        self.fixed_head = None
 
     def rotary(self, positions: torch.Tensor, dtype: torch.dtype) -> Rotary:
         """cos/sin (L, head_dim) of `positions` for every layer of this forward."""
@@ -172,10 +164,7 @@ class LlamaSignDecoder(SignDecoder):
         rotary = self.rotary(positions, x.dtype)
         for i, layer in enumerate(model.layers):
             x = layer(x, mask, None if memory is None else memory[i], cache, rotary)
-        x = model.norm(x)
-        if self.fixed_head is not None:
-            return self.fixed_head(x)
-        return F.linear(x, self.head_weight())
+        return self.logits(model.norm(x))
 
     def sign_memory(self, signs: torch.Tensor, sign_mask: torch.Tensor) -> list[SignMemory]:
         return [layer.sign_memory(signs, sign_mask) for layer in self.model.layers]

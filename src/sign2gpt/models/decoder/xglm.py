@@ -103,14 +103,9 @@ class XGLMSignDecoder(SignDecoder):
     def __init__(self, cfg: DecoderConfig):
         super().__init__(cfg)
         self.model = XGLMModel(cfg)
-        self.fixed_head: FixedLinear | None = None  # while `fix_weights` is active
 
-    def fix_weights(self, rows: int, pack: bool) -> None:
-        """Fix the output projection in the device's fastest layout (inference)."""
-        self.fixed_head = FixedLinear(self.model.embed_tokens.weight, rows=rows, pack=pack)
-
-    def unfix_weights(self) -> None:
-        self.fixed_head = None
+    def head_weight(self) -> torch.Tensor:
+        return self.model.embed_tokens.weight  # tied output projection
 
     def forward_tokens(
         self,
@@ -126,10 +121,7 @@ class XGLMSignDecoder(SignDecoder):
         x = model.dropout(x + pos.to(x.dtype))
         for i, layer in enumerate(model.layers):
             x = layer(x, mask, None if memory is None else memory[i], cache)
-        x = model.layer_norm(x)
-        if self.fixed_head is not None:
-            return self.fixed_head(x)
-        return F.linear(x, model.embed_tokens.weight)  # tied output projection
+        return self.logits(model.layer_norm(x))
 
     def sign_memory(self, signs: torch.Tensor, sign_mask: torch.Tensor) -> list[SignMemory]:
         return [layer.sign_memory(signs, sign_mask) for layer in self.model.layers]
