@@ -154,14 +154,17 @@ class DecoderConfig:
     num_heads: int = 16
     ffn_dim: int = 8192
     max_positions: int = 2048
+    # XGLM only: embeddings times sqrt(d_model), and residual / post-activation dropout
+    # (Llama and Qwen2 have neither; all families use attention_dropout).
     scale_embedding: bool = True
     dropout: float = 0.1
     attention_dropout: float = 0.1
     activation_dropout: float = 0.0
     norm_eps: float = 1e-5
-    # Rotary families (llama, qwen2); XGLM ignores these. Key/value heads (grouped-query
-    # attention; null = num_heads), rotary base, `llama3` scaling (null = none) and whether
-    # the output projection is the token embedding (tie_word_embeddings).
+    # Key/value heads: fewer than num_heads = grouped-query attention (null = num_heads; XGLM
+    # checkpoints need null). For the rotary families (llama, qwen2; XGLM ignores these):
+    # rotary base, `llama3` scaling (null = none) and whether the output projection is the
+    # token embedding (tie_word_embeddings).
     num_kv_heads: int | None = None
     rope_theta: float = 10000.0
     rope_scaling: RopeScalingConfig | None = None
