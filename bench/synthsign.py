@@ -18,9 +18,13 @@ Writes bench/results/synthsign-<size>.{json,md}.
     python bench/synthsign.py --size small [--epochs-scale 0.25]   # a quick check
     python bench/synthsign.py --size small --seeds 3               # mean and sd over seeds
     python bench/synthsign.py --size full                          # the benchmark (< 60 min)
+    python bench/synthsign.py --size full --lm-family llama        # the Llama stand-in row
 
 The gloss-to-text reference trains until its dev BLEU-4 stops rising (`train.patience`, BLEU
 every epoch, at most `Size.reference_epochs`); its dev curve is in the results.
+
+`--lm-family llama` swaps the stand-in LM's architecture (same training, same sizes) and
+writes bench/results/synthsign-<size>-llama.{json,md}: the method is not tied to XGLM.
 """
 
 from __future__ import annotations
@@ -77,6 +81,17 @@ LABELS = {
 }
 
 
+# The stand-in LM's architecture (`--lm-family`), as config overrides. The Llama stand-in has
+# the XGLM one's sizes (d 256, 4 layers, 4 query heads, synth preset) with Llama's parts:
+# grouped-query attention (2 key/value heads), a SwiGLU FFN of 688 (its 3 matrices hold about
+# the parameters of XGLM's 2 of 1024), rotary positions, RMSNorm, no residual dropout.
+LM_FAMILIES = {
+    "xglm": [],
+    "llama": ["model.decoder.family=llama", "model.decoder.num_kv_heads=2",
+              "model.decoder.ffn_dim=688", "model.decoder.dropout=0.0"],
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Size:
     """What one benchmark size trains (stage epochs live in its config files)."""
@@ -122,6 +137,10 @@ def parse_args() -> argparse.Namespace:
         help="multiply every epoch count (LM, ViT, stages) by this (>= 1 each)",
     )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument(
+        "--lm-family", choices=sorted(LM_FAMILIES), default="xglm",
+        help="architecture of the stand-in LM (default xglm, the paper's)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="the (first) seed")
     parser.add_argument(
         "--seeds", type=int, default=1,
@@ -145,6 +164,11 @@ def parse_args() -> argparse.Namespace:
         help="at most this many sentences per split (0 = all; smoke tests)",
     )
     return parser.parse_args()  # fmt: skip
+
+
+def result_name(args: argparse.Namespace) -> str:
+    """`<size>`, or `<size>-<family>` for a stand-in LM other than XGLM."""
+    return args.size if args.lm_family == "xglm" else f"{args.size}-{args.lm_family}"
 
 
 def stage_config(
@@ -198,7 +222,7 @@ def git_commit() -> str:
 
 def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     size = SIZES[args.size]
-    out = (args.out or REPO / "runs" / f"bench-synthsign-{args.size}").resolve()
+    out = (args.out or REPO / "runs" / f"bench-synthsign-{result_name(args)}").resolve()
     corpus, vit_path, lm_dir = out / "corpus", out / "stand-in-vit.safetensors", out / "lm"
     meter = StageMeter(args.device)
     scale = args.epochs_scale
@@ -217,6 +241,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         f"out_dir={out / 'runs'}",
         f"model.spatial.pretrained={vit_path}",
         f"train.seed={args.seed}",
+        *LM_FAMILIES[args.lm_family],
     ]
     if args.device == "cuda":
         common += ["train.accelerator=cuda", "train.precision=bf16-mixed"]
@@ -312,6 +337,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     results["commit"] = git_commit()
     results["settings"] = {
         "epochs_scale": scale, "seed": args.seed, "limit": args.limit, "device": args.device,
+        "lm_family": args.lm_family,
         "corpus_reused": reused, "lm_epochs": scaled_epochs(size.lm_epochs, scale),
         "vit_epochs": scaled_epochs(size.vit_epochs, scale),
         "vit_frame_stride": size.vit_frame_stride,
@@ -421,10 +447,12 @@ def main() -> None:
     if args.seeds < 1:
         raise SystemExit(f"--seeds must be >= 1, got {args.seeds}")
     suffix = "" if args.device == "cpu" else f"-{args.device}"
-    title = f"SynthSign {args.size}: Sign2GPT end to end"
+    family = "" if args.lm_family == "xglm" else f", {args.lm_family} stand-in LM"
+    title = f"SynthSign {args.size}: Sign2GPT end to end{family}"
     if args.seeds == 1:
         results = run_benchmark(args)
-        save_results(f"synthsign-{args.size}{suffix}", results, tables(results), title=title)
+        save_results(f"synthsign-{result_name(args)}{suffix}", results, tables(results),
+                     title=title)  # fmt: skip
         return
     base = (args.out or REPO / "runs" / f"bench-synthsign-{args.size}").resolve()
     seeds = list(range(args.seed, args.seed + args.seeds))
@@ -435,7 +463,7 @@ def main() -> None:
     merged = over_seeds(per_seed)
     results = {"seeds": seeds, **merged, "per_seed": per_seed, "machine": per_seed[-1]["machine"]}
     body = f"Seeds {seeds}: mean ± sample standard deviation.\n\n" + tables(merged["view"])
-    save_results(f"synthsign-{args.size}-seeds{suffix}", results, body, title=title)
+    save_results(f"synthsign-{result_name(args)}-seeds{suffix}", results, body, title=title)
 
 
 if __name__ == "__main__":

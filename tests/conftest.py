@@ -217,3 +217,37 @@ def write_tiny_run_config(
         config["model"]["decoder"] = {"vocab_size": vocab, "pretrained": str(lm)}
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
+
+
+# ---- the LM families, at the tiny preset's sizes ---------------------------------------------
+
+LM_FAMILIES = ["xglm", "llama", "qwen2"]
+
+
+def tiny_model_config(stage: str = "translate", family: str = "xglm"):
+    """The tiny preset with decoder `family`; the rotary families get grouped-query attention
+    (2 key/value heads for 4 query heads) so that path runs too."""
+    import dataclasses
+
+    from sign2gpt.models.config import tiny_config
+
+    cfg = tiny_config(stage)
+    if family != "xglm":
+        cfg.decoder = dataclasses.replace(cfg.decoder, family=family, num_kv_heads=2)
+    return cfg
+
+
+def assert_gates_closed_parity(ours, reference, vocab: int, sign_dim: int) -> None:
+    """`ours` (fresh adapters) gives the logits of `transformers`' `reference` to 1e-5, with
+    and without sign features: gates at 0 and LoRA B at 0 change nothing yet."""
+    import torch
+
+    input_ids = torch.randint(3, vocab, (2, 9))
+    signs = torch.randn(2, 5, sign_dim)
+    sign_mask = torch.tensor([[True] * 5, [True] * 3 + [False] * 2])
+    with torch.no_grad():
+        expected = reference(input_ids=input_ids).logits
+        plain = ours(input_ids)
+        conditioned = ours(input_ids, None, signs, sign_mask)
+    torch.testing.assert_close(plain, expected, atol=1e-5, rtol=0)
+    torch.testing.assert_close(conditioned, expected, atol=1e-5, rtol=0)

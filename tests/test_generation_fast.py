@@ -5,21 +5,25 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sign2gpt.models.config import tiny_config
+from conftest import LM_FAMILIES, tiny_model_config
 from sign2gpt.models.decoder import build_decoder
 from sign2gpt.models.decoder.kv_cache import KVCache
 from sign2gpt.models.decoder.static_step import StaticStep
 from sign2gpt.models.performance import compile_model
 
 
-def trained_decoder(eos_boost: float, seed: int = 0):
+def trained_decoder(eos_boost: float, seed: int = 0, family: str = "xglm"):
     """A tiny float64 decoder with open adapters; `eos_boost` makes EOS likelier."""
     torch.manual_seed(seed)
-    decoder = build_decoder(tiny_config().decoder).double()
+    decoder = build_decoder(tiny_model_config(family=family).decoder).double()
     with torch.no_grad():
         for name, param in decoder.named_parameters():
             if name.endswith(".B") or name.endswith(".gate"):
                 param.uniform_(0.2, 0.8)
+            elif family != "xglm" and param.dim() == 2 and not decoder.is_trainable(name):
+                # At its init scale the tiny tied Llama repeats one token; wider weights
+                # let the layers, not the residual, choose (varied lengths, real EOS).
+                param.normal_(std=0.4)
         # EOS (2) is never an input here, so scaling its tied embedding row only moves its logit.
         decoder.model.embed_tokens.weight[decoder.cfg.eos_id] *= eos_boost
     return decoder.eval()
@@ -58,8 +62,9 @@ def reference_beam_search(decoder, features, mask, beams, max_new_tokens, length
     return finished[0][1] if finished else running[0][1]
 
 
-def test_batched_beam_search_equals_the_reference_with_mixed_lengths():
-    decoder = trained_decoder(eos_boost=4.0)
+@pytest.mark.parametrize("family", LM_FAMILIES)
+def test_batched_beam_search_equals_the_reference_with_mixed_lengths(family):
+    decoder = trained_decoder(eos_boost=4.0, family=family)
     features, mask = sign_batch(5)
     fast = decoder.generate(features, mask, num_beams=4, max_new_tokens=12)
     expected = [
@@ -120,23 +125,26 @@ def test_cache_reorder_and_growth_keep_the_right_rows():
     assert cache.length == 3
 
 
-def test_fixed_shape_steps_equal_the_growing_cache():
+@pytest.mark.parametrize("family", LM_FAMILIES)
+def test_fixed_shape_steps_equal_the_growing_cache(family):
     """The CUDA-graph layout (padded rows, full-length cache, position mask), run eagerly."""
-    decoder = trained_decoder(eos_boost=2.5)
+    decoder = trained_decoder(eos_boost=2.5, family=family)
     features, mask = sign_batch(6)
     for beams in (1, 4):
         growing = decoder.generate(features, mask, beams, 16, fixed_shapes=False)
         fixed = decoder.generate(features, mask, beams, 16, fixed_shapes=True)
         assert fixed == growing
-        # The first video ends first, so the survivors' rows and sign memory really moved.
-        assert len(fixed[0]) < min(len(row) for row in fixed[1:]) < 16
+        # A video ends before a later one, so the survivors' rows and sign memory moved.
+        lengths = [len(row) for row in fixed]
+        assert any(lengths[i] < max(lengths[i + 1 :]) for i in range(len(lengths) - 1))
     forced = decoder.generate(features, mask, 4, 10, min_new_tokens=10, fixed_shapes=True)
     assert forced == decoder.generate(features, mask, 4, 10, min_new_tokens=10)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_cuda_graph_generation_equals_the_cpu_search():
-    decoder = trained_decoder(eos_boost=2.5)
+@pytest.mark.parametrize("family", LM_FAMILIES)
+def test_cuda_graph_generation_equals_the_cpu_search(family):
+    decoder = trained_decoder(eos_boost=2.5, family=family)
     features, mask = sign_batch(6)
     on_cpu = [decoder.generate(features, mask, beams, 16) for beams in (1, 4)]
     decoder.cuda()
@@ -147,9 +155,10 @@ def test_cuda_graph_generation_equals_the_cpu_search():
     assert eager == on_cpu
 
 
-def test_compiled_layers_never_recompile_after_the_first_fixed_shape_step():
+@pytest.mark.parametrize("family", LM_FAMILIES)
+def test_compiled_layers_never_recompile_after_the_first_fixed_shape_step(family):
     """On CUDA the second step is the graph capture, where torch.compile cannot compile."""
-    decoder = trained_decoder(eos_boost=2.5)
+    decoder = trained_decoder(eos_boost=2.5, family=family)
     features, mask = sign_batch(3)
     compile_model(decoder, dynamic=False, backend="eager")
     with torch.no_grad():

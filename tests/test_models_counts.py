@@ -116,8 +116,8 @@ def test_presets_and_overrides():
         model_config_from_dict({"preset": "huge"})
     with pytest.raises(ConfigError, match="sign_dim"):
         model_config_from_dict({"preset": "tiny", "decoder": {"sign_dim": 8}})
-    other_family = model_config_from_dict({"preset": "tiny", "decoder": {"family": "llama"}})
-    with pytest.raises(ConfigError, match="unknown LM family 'llama'"):
+    other_family = model_config_from_dict({"preset": "tiny", "decoder": {"family": "gptj"}})
+    with pytest.raises(ConfigError, match="unknown LM family 'gptj'"):
         Sign2GPT(other_family)
 
 

@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from sign2gpt.models.config import tiny_config
+from conftest import LM_FAMILIES, tiny_model_config
+from sign2gpt.models.layers.fixed_linear import can_pack
 from sign2gpt.models.performance import (
     cast_frozen_weights,
     compile_model,
@@ -15,9 +16,9 @@ from sign2gpt.models.performance import (
 from sign2gpt.models.sign2gpt import Sign2GPT
 
 
-def tiny_model(seed: int = 0) -> Sign2GPT:
+def tiny_model(seed: int = 0, family: str = "xglm") -> Sign2GPT:
     torch.manual_seed(seed)
-    model = Sign2GPT(tiny_config("translate"))
+    model = Sign2GPT(tiny_model_config("translate", family))
     with torch.no_grad():  # open the adapters so every trainable part matters
         for name, param in model.named_parameters():
             if name.endswith(".B") or name.endswith(".gate"):
@@ -37,10 +38,11 @@ def loss_and_grads(model: Sign2GPT, seed: int = 3) -> tuple[float, dict[str, tor
     return loss.item(), grads
 
 
-def test_activation_checkpointing_gives_the_same_gradients_with_dropout():
-    plain = tiny_model()
+@pytest.mark.parametrize("family", LM_FAMILIES)
+def test_activation_checkpointing_gives_the_same_gradients_with_dropout(family):
+    plain = tiny_model(family=family)
     expected_loss, expected = loss_and_grads(plain)
-    checkpointed = tiny_model()
+    checkpointed = tiny_model(family=family)
     keys = set(checkpointed.state_dict())
     # 2 ViT blocks + 2 sign-encoder blocks + 2 decoder layers.
     assert enable_activation_checkpointing(checkpointed) == 6
@@ -61,9 +63,10 @@ def test_checkpointed_model_still_generates():
     assert len(out) == 2 and all(len(row) <= 5 for row in out)
 
 
-def test_compiled_blocks_compute_the_same():
-    eager = tiny_model().eval()
-    compiled = tiny_model().eval()
+@pytest.mark.parametrize("family", LM_FAMILIES)
+def test_compiled_blocks_compute_the_same(family):
+    eager = tiny_model(family=family).eval()
+    compiled = tiny_model(family=family).eval()
     assert compile_model(compiled, backend="eager") == 6
     video = torch.randn(2, 5, 3, 28, 28)
     mask = torch.ones(2, 5, dtype=torch.bool)
@@ -73,8 +76,9 @@ def test_compiled_blocks_compute_the_same():
     assert set(compiled.state_dict()) == set(eager.state_dict())
 
 
-def test_generation_with_fixed_weights_equals_the_unmerged_forward():
-    model = tiny_model().eval()
+@pytest.mark.parametrize("family", LM_FAMILIES)
+def test_generation_with_fixed_weights_equals_the_unmerged_forward(family):
+    model = tiny_model(family=family).eval()
     decoder = model.decoder
     torch.manual_seed(5)
     signs, ids = torch.randn(2, 4, 32), torch.randint(3, 64, (2, 5))
@@ -82,6 +86,11 @@ def test_generation_with_fixed_weights_equals_the_unmerged_forward():
         expected = decoder(ids, None, signs)
         with decoder.fixed_weights():
             merged = decoder(ids, None, signs)
+            # Every layer's attention and FFN and the head hold fixed (on a CPU: packed) weights.
+            layer = decoder.model.layers[-1]
+            ffn = layer.fixed_ffn if family == "xglm" else layer.mlp.fixed
+            fixed = [layer.self_attn.fixed.qkv, layer.self_attn.fixed.out, *ffn, decoder.fixed_head]
+            assert all(f.packed == can_pack(layer.self_attn.q_proj.weight) for f in fixed)
         after = decoder(ids, None, signs)
     torch.testing.assert_close(merged, expected, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(after, expected, atol=0, rtol=0)  # unmerged on exit

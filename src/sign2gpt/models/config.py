@@ -149,10 +149,26 @@ class PrototypeHeadConfig:
 
 
 @dataclass
+class RopeScalingConfig:
+    """Llama 3.1/3.2's `llama3` rotary scaling: low frequencies slowed by `factor`, high ones
+    kept, the band between blended (config.json `rope_scaling` / `rope_parameters`)."""
+
+    rope_type: Literal["llama3"] = "llama3"
+    factor: float = 8.0
+    low_freq_factor: float = 1.0
+    high_freq_factor: float = 4.0
+    original_max_position_embeddings: int = 8192
+
+    def __post_init__(self) -> None:
+        if not 0 < self.low_freq_factor < self.high_freq_factor:
+            raise ValueError("rope_scaling: need 0 < low_freq_factor < high_freq_factor")
+
+
+@dataclass
 class DecoderConfig:
     """A frozen decoder-only LM with sign adapters (LoRA + gated cross-attention)."""
 
-    # LM family: a file under models/decoder/ registers each (`xglm` ships).
+    # LM family: a file under models/decoder/ registers each (`xglm`, `llama`, `qwen2` ship).
     family: str = "xglm"
     vocab_size: int = 256008
     d_model: int = 2048
@@ -160,11 +176,21 @@ class DecoderConfig:
     num_heads: int = 16
     ffn_dim: int = 8192
     max_positions: int = 2048
+    # XGLM only: embeddings times sqrt(d_model), and residual / post-activation dropout
+    # (Llama and Qwen2 have neither; all families use attention_dropout).
     scale_embedding: bool = True
     dropout: float = 0.1
     attention_dropout: float = 0.1
     activation_dropout: float = 0.0
     norm_eps: float = 1e-5
+    # Key/value heads: fewer than num_heads = grouped-query attention (null = num_heads; XGLM
+    # checkpoints need null). For the rotary families (llama, qwen2; XGLM ignores these):
+    # rotary base, `llama3` scaling (null = none) and whether the output projection is the
+    # token embedding (tie_word_embeddings).
+    num_kv_heads: int | None = None
+    rope_theta: float = 10000.0
+    rope_scaling: RopeScalingConfig | None = None
+    tie_embeddings: bool = True
     # Token ids (XGLM convention: `</s>` starts every sequence and ends it).
     bos_id: int = 2
     eos_id: int = 2
@@ -192,6 +218,8 @@ class DecoderConfig:
     def __post_init__(self) -> None:
         if self.d_model % self.num_heads:
             raise ValueError("decoder.d_model must be divisible by decoder.num_heads")
+        if self.kv_heads < 1 or self.num_heads % self.kv_heads:
+            raise ValueError("decoder.num_heads must be divisible by decoder.num_kv_heads")
         if max(self.bos_id, self.eos_id, self.pad_id) >= self.vocab_size:
             raise ValueError("decoder bos/eos/pad ids must be < vocab_size")
         if not 0.0 <= self.sign_attention_dropout < 1.0:
@@ -200,6 +228,11 @@ class DecoderConfig:
     @property
     def head_dim(self) -> int:
         return self.d_model // self.num_heads
+
+    @property
+    def kv_heads(self) -> int:
+        """Key/value heads (fewer than `num_heads` with grouped-query attention)."""
+        return self.num_heads if self.num_kv_heads is None else self.num_kv_heads
 
 
 @dataclass

@@ -1,9 +1,11 @@
-"""The synthetic benchmark's LLM stand-in: a tokenizer and a small XGLM trained on text only.
+"""The synthetic benchmark's LLM stand-in: a tokenizer and a small LM trained on text only.
 
 BENCHMARK.md: "a small XGLM-architecture decoder (same code path as XGLM-1.7B) with its own
-tokenizer, both trained on the training translations only, then frozen". The result is saved
-as a Hugging Face XGLM folder (config.json + model.safetensors + tokenizer), so stage 2 loads
-it through exactly the path that loads the real XGLM (`model.decoder.pretrained`).
+tokenizer, both trained on the training translations only, then frozen". The architecture is
+the config's `decoder.family` (XGLM by default; `llama` / `qwen2` give a stand-in of theirs).
+The result is saved as that family's Hugging Face folder (config.json + model.safetensors +
+tokenizer), so stage 2 loads it through exactly the path that loads the real LM
+(`model.decoder.pretrained`).
 """
 
 from __future__ import annotations
@@ -96,37 +98,14 @@ def train_language_model(
     bar.close()
     # The LM only: adapters are added on top of it by every model that loads this folder.
     state = {n: t for n, t in model.state_dict().items() if not model.is_trainable(n)}
-    save_hf_xglm(out_dir, cfg, state)
+    save_hf_folder(out_dir, model.hf_config(), state)
     tokenizer.save(out_dir)
     return dataclasses.replace(cfg, pretrained=Path(out_dir))
 
 
-def save_hf_xglm(out_dir: str | Path, cfg: DecoderConfig, state: dict[str, torch.Tensor]) -> None:
-    """Write config.json + model.safetensors in the layout of `transformers`' XGLMForCausalLM."""
+def save_hf_folder(out_dir: str | Path, config: dict, state: dict[str, torch.Tensor]) -> None:
+    """Write config.json + model.safetensors (the layout of `transformers`' `save_pretrained`)."""
     out_dir = Path(out_dir)
-    config = {
-        "architectures": ["XGLMForCausalLM"],
-        "model_type": "xglm",
-        "vocab_size": cfg.vocab_size,
-        "max_position_embeddings": cfg.max_positions,
-        "d_model": cfg.d_model,
-        "ffn_dim": cfg.ffn_dim,
-        "num_layers": cfg.num_layers,
-        "attention_heads": cfg.num_heads,
-        "activation_function": "gelu",
-        "dropout": cfg.dropout,
-        "attention_dropout": cfg.attention_dropout,
-        "activation_dropout": cfg.activation_dropout,
-        "layerdrop": 0.0,
-        "init_std": 0.02,
-        "scale_embedding": cfg.scale_embedding,
-        "use_cache": True,
-        "decoder_start_token_id": cfg.bos_id,
-        "bos_token_id": cfg.bos_id,
-        "eos_token_id": cfg.eos_id,
-        "pad_token_id": cfg.pad_id,
-        "tie_word_embeddings": True,
-    }
     write_json(out_dir / "config.json", config)
     tensors = {name: tensor.detach().contiguous() for name, tensor in state.items()}
     with atomic_path(out_dir / "model.safetensors") as tmp:

@@ -1,8 +1,8 @@
-"""Sign-conditioned LM decoders, one file per LM family.
+"""Sign-conditioned LM decoders, one file per LM family (`xglm.py`, `llama.py`, `qwen2.py`).
 
 Every module in this package is imported by `build_decoder`, so a new family (say a
-Llama-layout `llama.py` with `@register_family("llama")`) is one new file here plus
-`decoder.family: llama` in a config.
+`gemma.py` with `@register_family("gemma")`) is one new file here plus `decoder.family: gemma`
+in a config.
 """
 
 from __future__ import annotations
@@ -29,4 +29,9 @@ def build_decoder(cfg: DecoderConfig) -> SignDecoder:
     return DECODER_FAMILIES[cfg.family](cfg)
 
 
-__all__ = ["DECODER_FAMILIES", "SignDecoder", "build_decoder", "register_family"]
+__all__ = [
+    "DECODER_FAMILIES",
+    "SignDecoder",
+    "build_decoder",
+    "register_family",
+]

@@ -14,8 +14,10 @@ import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from sign2gpt.models.adapters import is_adapter_name
@@ -24,7 +26,7 @@ from sign2gpt.models.decoder.generation import beam_search, greedy_search, sourc
 from sign2gpt.models.decoder.kv_cache import KVCache
 from sign2gpt.models.decoder.sign_attention import SignMemory
 from sign2gpt.models.decoder.static_step import StaticKVCache, StaticStep
-from sign2gpt.models.layers.fixed_linear import packing_fits
+from sign2gpt.models.layers.fixed_linear import FixedLinear, packing_fits
 from sign2gpt.models.layers.sinusoidal import sinusoidal_encoding
 
 # family name (`decoder.family` in configs) -> class; filled by `register_family`.
@@ -95,6 +97,7 @@ class SignDecoder(nn.Module, ABC):
         self.cfg = cfg
         self.sign_proj = SignProjection(cfg.sign_dim, cfg.d_model, cfg.sign_pe)
         self.weights_fixed = False  # inside `fixed_weights`
+        self.fixed_head: FixedLinear | None = None  # while `fix_weights` is active
 
     # --- what a family implements -----------------------------------------------------------
 
@@ -127,7 +130,30 @@ class SignDecoder(nn.Module, ABC):
     def load_pretrained(self, path: str | Path) -> None:
         """Load the frozen LM weights from a local checkpoint folder."""
 
+    def head_weight(self) -> torch.Tensor:
+        """The output projection's (V, d) weight (the token embedding when tied)."""
+        raise NotImplementedError
+
+    def hf_config(self) -> dict[str, Any]:
+        """config.json of this LM as `transformers` writes it (optional: the stand-in LM
+        trainer, `train/language_model.py`, saves its folders with it)."""
+        raise NotImplementedError(f"decoder.family {self.cfg.family!r} writes no HF config")
+
     # --- shared -----------------------------------------------------------------------------
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Final hidden states (B, L, d) -> logits (B, L, V) through `head_weight`."""
+        if self.fixed_head is not None:
+            return self.fixed_head(hidden)
+        return F.linear(hidden, self.head_weight())
+
+    def fix_weights(self, rows: int, pack: bool) -> None:
+        """Fix the output projection in the device's fastest layout (inference; the layers'
+        modules fix their own, see `fixed_weights`)."""
+        self.fixed_head = FixedLinear(self.head_weight(), rows=rows, pack=pack)
+
+    def unfix_weights(self) -> None:
+        self.fixed_head = None
 
     def is_trainable(self, name: str) -> bool:
         """Only the sign projection and the adapters (LoRA, gates) train; the LM is frozen."""
