@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +31,12 @@ def write_npz(path: Path, clip: np.ndarray, **extra) -> Path:
 
 def make_keypoint_manifest(root: Path, texts: dict[str, list[str]], frames: int = 12) -> Path:
     """A manifest corpus `manifest.csv` whose rows point at `.npz` keypoint clips."""
-    lines = ["id,video,text,split"]
+    rows = [("id", "video", "text", "split")]
     for split, sentences in texts.items():
         for i, text in enumerate(sentences):
             name = f"{split}_{i}"
-            write_npz(root / "poses" / f"{name}.npz", keypoint_clip(frames + i, seed=len(lines)))
-            lines.append(f"{name},poses/{name}.npz,{text},{split}")
-    (root / "manifest.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            write_npz(root / "poses" / f"{name}.npz", keypoint_clip(frames + i, seed=len(rows)))
+            rows.append((name, f"poses/{name}.npz", text, split))
+    with (root / "manifest.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
     return root

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sign2gpt.data.keypoints.config import KeypointAugmentation
+
 DataFormat = Literal["phoenix14t", "csl-daily", "manifest"]
 
 
@@ -52,6 +54,8 @@ class DataConfig:
     crop_scale_min: float = 0.7
     rotation_degrees: float = 5.0
     flip_prob: float = 0.5
+    # Keypoint corpora (`model.spatial.kind: pose`) get these instead (docs/pose.md).
+    keypoint_augmentation: KeypointAugmentation = field(default_factory=KeypointAugmentation)
 
     # Loader.
     batch_size: int = 8

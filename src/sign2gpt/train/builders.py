@@ -10,6 +10,7 @@ import torch
 
 from sign2gpt.checkpoint import load_checkpoint, load_model_tensors
 from sign2gpt.data import VideoDataset, VideoTransform
+from sign2gpt.data.keypoints.transform import batch_transforms
 from sign2gpt.errors import CheckpointError
 from sign2gpt.models.performance import (
     cast_frozen_weights,
@@ -128,5 +129,5 @@ def load_init(model: Sign2GPT, path: str | Path) -> None:
 
 
 def transforms(cfg: RunConfig) -> tuple[VideoTransform, VideoTransform]:
-    """(training, evaluation) batch transforms."""
-    return VideoTransform(cfg.data, train=True), VideoTransform(cfg.data, train=False)
+    """(training, evaluation) batch transforms (of joints for `model.spatial.kind: pose`)."""
+    return batch_transforms(cfg.data, cfg.model.spatial.kind)

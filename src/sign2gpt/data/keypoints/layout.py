@@ -116,3 +116,34 @@ def layout_for(num_joints: int, name: str | None = None) -> Layout | None:
     if name:
         return LAYOUTS.get(name)
     return next((lay for lay in LAYOUTS.values() if lay.num_joints == num_joints), None)
+
+
+# Skeleton edges of each part in part-local joint indices (the graph convolution's graph).
+_HAND_EDGES = [(0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10),
+               (10, 11), (11, 12), (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17),
+               (17, 18), (18, 19), (19, 20)]  # fmt: skip
+_BODY_EDGES = [(0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10),
+               (11, 12), (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19), (12, 14),
+               (14, 16), (16, 18), (16, 20), (16, 22), (18, 20), (11, 23), (12, 24), (23, 24),
+               (23, 25), (24, 26), (25, 27), (26, 28), (27, 29), (28, 30), (29, 31), (30, 32),
+               (27, 31), (28, 32)]  # MediaPipe's POSE_CONNECTIONS  # fmt: skip
+
+
+def _chain(first: int, last: int, closed: bool = False) -> list[tuple[int, int]]:
+    """Edges along iBUG points first..last (a contour), as our face-part indices."""
+    edges = [(i - FIRST_IBUG, i + 1 - FIRST_IBUG) for i in range(first, last)]
+    return edges + ([(last - FIRST_IBUG, first - FIRST_IBUG)] if closed else [])
+
+
+_FACE_EDGES = (_chain(17, 21) + _chain(22, 26) + _chain(27, 30) + _chain(31, 35)
+               + [(30 - FIRST_IBUG, 33 - FIRST_IBUG)] + _chain(36, 41, True)
+               + _chain(42, 47, True) + _chain(48, 59, True) + _chain(60, 67, True))  # fmt: skip
+
+
+def part_edges(part: str) -> list[tuple[int, int]]:
+    """The skeleton edges of `part` (a key of PARTS), in part-local joint indices."""
+    if part == "body":
+        return list(_BODY_EDGES)
+    if part == "face":
+        return list(_FACE_EDGES)
+    return list(_HAND_EDGES)
