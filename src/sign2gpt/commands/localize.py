@@ -16,7 +16,9 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", type=Path, required=True, help="stage-1 or 2 checkpoint")
-    parser.add_argument("video", type=Path, help="video file or frame folder")
+    parser.add_argument(
+        "video", type=Path, help="video file or frame folder (pose runs: a keypoint file)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="figure file (.png, .pdf, .svg)")
     parser.add_argument("--fps", type=float, default=25.0, help="frame rate (default: 25)")
     parser.add_argument(
