@@ -1,6 +1,6 @@
 """The keypoint layout the pose model reads, and how other estimators' layouts map onto it.
 
-Our layout (`LAYOUT`, 126 joints) is MediaPipe Holistic's, with its 468-point face mesh cut
+Our layout (`OURS`, 126 joints) is MediaPipe Holistic's, with its 468-point face mesh cut
 to the 51 inner points of the iBUG-68 face (brows, nose, eyes, mouth; the jaw contour is
 left out: it says little about signing and estimators place it worst):
 
