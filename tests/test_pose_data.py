@@ -70,6 +70,7 @@ def test_openpose_json_folder_maps_body25_hands_and_face(tmp_path):
 
 
 def test_pose_format_holistic_file_maps_the_face_mesh(tmp_path):
+    pytest.importorskip("pose_format")  # the [pose] extra (in [dev])
     from pose_format import Pose
     from pose_format.numpy import NumPyPoseBody
     from pose_format.pose_header import PoseHeader, PoseHeaderDimensions
