@@ -154,3 +154,14 @@ def test_keypoint_samples_batch_as_float_joints(tmp_path):
     assert str(batch.frames.dtype) == "torch.float32"
     assert batch.frames.shape == (2, 7, 126, 3)
     assert batch.mask.sum(1).tolist() == [6, 7] and (batch.frames[0, 6] == 0).all()
+
+
+def test_data_cache_refuses_a_keypoint_corpus_in_one_line(tmp_path, capsys):
+    root = make_keypoint_manifest(tmp_path / "c", {"train": ["a"], "dev": ["b"], "test": ["c"]})
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"data": {
+        "format": "manifest", "root": str(root), "manifest": "manifest.csv", "num_workers": 0,
+        "cache_dir": str(tmp_path / "cache"),
+    }}))  # fmt: skip
+    assert main(["data", "cache", "-c", str(config), "--split", "train"]) == 2
+    assert "train_0.npz: is a keypoint file" in capsys.readouterr().err
