@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import make_phoenix_corpus
 from pose_helpers import keypoint_clip, make_keypoint_manifest, write_npz
 from sign2gpt.cli import main
 from sign2gpt.data import DataConfig, build_dataset, collate_samples
@@ -165,3 +166,14 @@ def test_data_cache_refuses_a_keypoint_corpus_in_one_line(tmp_path, capsys):
     }}))  # fmt: skip
     assert main(["data", "cache", "-c", str(config), "--split", "train"]) == 2
     assert "train_0.npz: is a keypoint file" in capsys.readouterr().err
+
+
+def test_phoenix_layout_reads_keypoint_files_beside_the_names(tmp_path):
+    root = make_phoenix_corpus(tmp_path / "ph", {"train": 2, "dev": 1, "test": 1})
+    poses = root / "poses" / "train"
+    write_npz(poses / "train_video_0.npz", keypoint_clip(5))
+    write_npz(poses / "train_video_1.npz", keypoint_clip(7))
+    cfg = DataConfig(root=str(root), features_dir="poses", num_workers=0)
+    dataset = build_dataset(cfg, "train", progress=False, augment=False)
+    assert [r.source.name for r in dataset.records] == ["train_video_0.npz", "train_video_1.npz"]
+    assert dataset.frame_counts == [5, 7] and dataset[1].frames.shape == (4, 126, 3)
