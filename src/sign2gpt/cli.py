@@ -17,6 +17,7 @@ from sign2gpt.errors import Sign2GPTError
 COMMANDS: dict[str, str] = {
     "synth": "synth",
     "data": "data",
+    "pose": "pose",
     "glosses": "glosses",
     "info": "info",
     "config": "config",

@@ -19,7 +19,9 @@ from sign2gpt.commands.model_option import add_model_arguments, model_path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser, "stage-1 or 2")
-    parser.add_argument("video", type=Path, help="video file or frame folder")
+    parser.add_argument(
+        "video", type=Path, help="video file or frame folder (pose runs: a keypoint file)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="figure file (.png, .pdf, .svg)")
     parser.add_argument("--fps", type=float, default=25.0, help="frame rate (default: 25)")
     parser.add_argument(

@@ -1,9 +1,11 @@
 """Translate sign language videos with a stage-2 checkpoint: one line per video.
 
 Each input is a video file (MP4, WebM, AVI, ...), a folder of frames (PNG/JPG) or a folder of
-such videos / frame folders. A bad video is reported and skipped; the others are translated,
-and the exit status is 1 when any failed. `--json` prints one JSON object per video with the
-timing and, when the run has a stage-1 model (its `init`), when each pseudo-gloss was signed.
+such videos / frame folders; for a `model.spatial.kind: pose` run, a keypoint file (.pose,
+.npz), an OpenPose JSON folder or a folder of those. A bad video is reported and skipped;
+the others are translated, and the exit status is 1 when any failed. `--json` prints one
+JSON object per video with the timing and, when the run has a stage-1 model (its `init`),
+when each pseudo-gloss was signed.
 
 Example:
   sign2gpt translate --checkpoint runs/.../checkpoints/best.safetensors clip.mp4 more-clips/

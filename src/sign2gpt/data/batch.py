@@ -16,7 +16,8 @@ class Sample:
 
     Args:
         id: the video's name.
-        frames: uint8 (T, H, W, 3), after the temporal stride and the frame cap.
+        frames: uint8 (T, H, W, 3), after the temporal stride and the frame cap (a keypoint
+            source: float32 (T, J, 3), x, y and confidence).
         text: the spoken-language sentence.
         signer: signer id ("" when unknown).
         split: the split it came from.
@@ -34,7 +35,8 @@ class VideoBatch:
     """Samples padded to the longest clip.
 
     Args:
-        frames: uint8 (B, T, H, W, 3), zero after each clip's end.
+        frames: uint8 (B, T, H, W, 3) (keypoints: float32 (B, T, J, 3)), zero after each
+            clip's end.
         mask: bool (B, T), True on real frames.
         lengths: long (B,), real frames per clip.
         texts, ids, signers: per sample.
@@ -83,10 +85,9 @@ def collate_samples(samples: list[Sample | None]) -> VideoBatch | None:
     if len(sizes) != 1:
         raise ValueError(f"frames of one batch must share (H, W, 3), got {sorted(sizes)}")
     lengths = torch.tensor([s.frames.shape[0] for s in kept], dtype=torch.long)
-    height, width, channels = kept[0].frames.shape[1:]
     frames = torch.zeros(
-        (len(kept), int(lengths.max()), height, width, channels), dtype=torch.uint8
-    )  # (B, T, H, W, 3)
+        (len(kept), int(lengths.max()), *kept[0].frames.shape[1:]), dtype=kept[0].frames.dtype
+    )  # (B, T, H, W, 3); keypoints: float32 (B, T, J, 3)
     for i, sample in enumerate(kept):
         frames[i, : sample.frames.shape[0]] = sample.frames
     mask = torch.arange(frames.shape[1])[None, :] < lengths[:, None]  # (B, T)

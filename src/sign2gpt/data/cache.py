@@ -25,6 +25,7 @@ import numpy as np
 
 from sign2gpt.data.config import DataConfig
 from sign2gpt.data.frames import resize_frames
+from sign2gpt.data.keypoints import is_keypoint_source
 from sign2gpt.data.records import VideoRecord
 from sign2gpt.data.sources import read_all_frames
 from sign2gpt.errors import DataError
@@ -142,6 +143,9 @@ def write_cache(
     """
     from tqdm import tqdm
 
+    if records and is_keypoint_source(records[0].source):
+        raise DataError(records[0].source, "is a keypoint file; keypoint corpora are read "
+                                           "directly, the frame cache is for videos")  # fmt: skip
     start = time.perf_counter()
     index_file = index_path(cfg, split)
     data_file = index_file.parent / f"{split}.{uuid.uuid4().hex[:12]}.u8"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sign2gpt.data.keypoints.config import KeypointAugmentation
+
 DataFormat = Literal["phoenix14t", "csl-daily", "manifest"]
 
 
@@ -69,6 +71,8 @@ class DataConfig:
     hue_jitter: float = 0.0  # hue shift in [-x, x] of the colour circle
     color_jitter_prob: float = 1.0  # share of the videos that get the colour jitter (and hue)
     grayscale_prob: float = 0.0  # share of the videos turned grey (after the jitter)
+    # Keypoint corpora (`model.spatial.kind: pose`) get these instead (docs/pose.md).
+    keypoint_augmentation: KeypointAugmentation = field(default_factory=KeypointAugmentation)
 
     # Loader.
     batch_size: int = 8

@@ -89,7 +89,10 @@ class VideoDataset(Dataset):
                     self.cache.read(record.id, select(self.cache.num_frames(record.id)))
                 )
             else:
-                frames = resize_frames(read_selected_frames(record.source, select), cfg.resize)
+                frames = read_selected_frames(record.source, select)
+                # Keypoints (T, J, 3) float32 are not images: no resize.
+                frames = resize_frames(frames, cfg.resize) if frames.dtype == np.uint8 else (
+                    torch.from_numpy(frames))
         except DataError as exc:
             if not self.skip_bad:
                 raise

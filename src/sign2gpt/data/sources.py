@@ -1,4 +1,8 @@
-"""Frame sources of a record: count its frames, verify it decodes, read the frames a clip keeps."""
+"""Frame sources of a record: count its frames, verify it decodes, read the frames a clip keeps.
+
+A source is a video file, a frame folder, or a keypoint file / OpenPose folder
+(`sign2gpt.data.keypoints`), whose "frames" are (J, 3) joints instead of images.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from sign2gpt.data.frames import (
     read_frame_files,
     read_video_file,
 )
+from sign2gpt.data.keypoints import is_keypoint_source, read_keypoints
 from sign2gpt.data.records import VideoRecord
 from sign2gpt.errors import DataError
 
@@ -27,7 +32,9 @@ def count_frames(record: VideoRecord, *, min_frames: int, verify: bool = False) 
             the folder / reading the video header.
     """
     source = record.source
-    if is_video_file(source):
+    if is_keypoint_source(source):
+        count = len(read_keypoints(source))  # reading validates it; keypoint files are small
+    elif is_video_file(source):
         if not source.is_file():
             raise DataError(source, "video file does not exist")
         count = len(read_video_file(source)) if verify else count_video_frames(source)
@@ -44,7 +51,9 @@ def count_frames(record: VideoRecord, *, min_frames: int, verify: bool = False) 
 
 
 def read_all_frames(source: Path) -> np.ndarray:
-    """Every frame of a source, (N, H, W, 3) uint8."""
+    """Every frame of a source, (N, H, W, 3) uint8 (keypoints: (N, J, 3) float32)."""
+    if is_keypoint_source(source):
+        return read_keypoints(source).stacked()
     if is_video_file(source):
         return read_video_file(source)
     files = list_frame_files(source)
@@ -56,7 +65,11 @@ def read_selected_frames(source: Path, select) -> np.ndarray:
 
     `select` maps the true frame count to indices: the count from the folder listing or the
     decoded video wins over any count stored earlier (a header can be wrong).
+    Keypoint sources give (T, J, 3) float32.
     """
+    if is_keypoint_source(source):
+        joints = read_keypoints(source).stacked()
+        return joints[select(len(joints))]
     if is_video_file(source):
         frames = read_video_file(source)
         return frames[select(len(frames))]

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from sign2gpt.data.config import DataConfig
+from sign2gpt.errors import ConfigError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -50,6 +51,10 @@ class VideoTransform:
             mask: bool (B, T), True on real frames.
             generator: CPU generator for the random parameters (training only).
         """
+        if frames.dtype != torch.uint8:
+            raise ConfigError(
+                "the corpus gives keypoints, not video frames: they need model.spatial.kind: pose"
+            )
         batch, time = mask.shape
         size = self.cfg.crop
         video_of, frame_of = mask.nonzero(as_tuple=True)  # (N,), (N,) real frames only

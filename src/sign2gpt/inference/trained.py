@@ -15,6 +15,8 @@ import torch
 from sign2gpt.checkpoint import load_checkpoint, load_model_tensors
 from sign2gpt.data import VideoDataset, VideoTransform
 from sign2gpt.data.frames import FRAME_EXTENSIONS, is_video_file
+from sign2gpt.data.keypoints import is_keypoint_source
+from sign2gpt.data.keypoints.transform import batch_transforms
 from sign2gpt.data.records import VideoRecord
 from sign2gpt.data.sources import count_frames
 from sign2gpt.errors import CheckpointError, DataError
@@ -40,7 +42,7 @@ class TrainedModel:
 
     @property
     def transform(self) -> VideoTransform:
-        return VideoTransform(self.cfg.data, train=False)
+        return batch_transforms(self.cfg.data, self.cfg.model.spatial.kind)[1]
 
     def encode(self, frames: torch.Tensor, mask: torch.Tensor):
         """uint8 frames (B, T, H, W, 3) + mask -> sign features (B, T', D) and their mask."""
@@ -116,8 +118,12 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
     """Inputs -> videos: a file or frame folder is one video; other folders list their videos."""
     videos = []
     for path in paths:
-        if path.is_dir() and not any(p.suffix.lower() in FRAME_EXTENSIONS for p in path.iterdir()):
-            videos += sorted(p for p in path.iterdir() if is_video_file(p) or p.is_dir())
+        if path.is_dir() and not is_keypoint_source(path) and not any(
+            p.suffix.lower() in FRAME_EXTENSIONS for p in path.iterdir()
+        ):
+            videos += sorted(
+                p for p in path.iterdir() if is_video_file(p) or is_keypoint_source(p) or p.is_dir()
+            )
         else:
             videos.append(path)
     return videos
@@ -134,5 +140,5 @@ def load_tokenizer(cfg: RunConfig) -> TextTokenizer:
 
 
 def transforms(cfg: RunConfig) -> tuple[VideoTransform, VideoTransform]:
-    """(training, evaluation) batch transforms."""
-    return VideoTransform(cfg.data, train=True), VideoTransform(cfg.data, train=False)
+    """(training, evaluation) batch transforms (of joints for `model.spatial.kind: pose`)."""
+    return batch_transforms(cfg.data, cfg.model.spatial.kind)

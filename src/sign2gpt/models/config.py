@@ -64,9 +64,33 @@ class ViTConfig:
 
 
 @dataclass
-class SpatialConfig:
-    """Frozen ViT + LoRA on its top blocks + Linear(vit.dim -> out_dim) + BatchNorm1d."""
+class PoseEncoderConfig:
+    """`spatial.kind: pose`: a per-part keypoint encoder (docs/pose.md) fused to out_dim."""
 
+    # Each part (body, left hand, right hand, face) on its own: an MLP over its flattened
+    # joints, or a spatial graph convolution over its skeleton (measured in docs/pose.md).
+    encoder: Literal["mlp", "gcn"] = "mlp"
+    hidden_dim: int = 256
+    part_dim: int = 128  # each part's feature size before the fusion Linear(4 x part_dim)
+    gcn_layers: int = 2
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if min(self.hidden_dim, self.part_dim, self.gcn_layers) < 1:
+            raise ValueError("spatial.pose: hidden_dim, part_dim and gcn_layers must be >= 1")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"spatial.pose.dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass
+class SpatialConfig:
+    """Frozen ViT + LoRA on its top blocks + Linear(vit.dim -> out_dim) + BatchNorm1d.
+
+    `kind: pose` reads keypoints instead (`pose`; the ViT keys are then unused).
+    """
+
+    kind: Literal["vit", "pose"] = "vit"
+    pose: PoseEncoderConfig = field(default_factory=PoseEncoderConfig)
     vit: ViTConfig = field(default_factory=ViTConfig)
     lora: LoRAConfig = field(default_factory=LoRAConfig)
     # LoRA goes on qkv/proj/fc1/fc2 of the top `lora_blocks` blocks (0 = no spatial adapters).

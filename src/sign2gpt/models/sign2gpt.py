@@ -10,6 +10,7 @@ from torch import nn
 from sign2gpt.errors import CheckpointError
 from sign2gpt.models.config import ModelConfig
 from sign2gpt.models.decoder import build_decoder
+from sign2gpt.models.pose import PoseBackbone
 from sign2gpt.models.prototype_head import PrototypeHead, PrototypeOutput
 from sign2gpt.models.sign_encoder import SignEncoder
 from sign2gpt.models.spatial import SpatialBackbone
@@ -51,7 +52,8 @@ class Sign2GPT(nn.Module):
     ):
         super().__init__()
         self.cfg = cfg
-        self.spatial = SpatialBackbone(cfg.spatial)
+        pose = cfg.spatial.kind == "pose"
+        self.spatial = PoseBackbone(cfg.spatial) if pose else SpatialBackbone(cfg.spatial)
         self.sign_encoder = SignEncoder(cfg.sign_encoder)
         self.prototype_head: PrototypeHead | None = None
         self.decoder = None
@@ -70,7 +72,8 @@ class Sign2GPT(nn.Module):
     # --- running ----------------------------------------------------------------------------
 
     def encode(self, video: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Videos (B, T, 3, S, S) with mask (B, T) -> sign features (B, T', D), mask (B, T')."""
+        """Videos (B, T, 3, S, S) (pose: joints (B, T, J, 3)) with mask (B, T) -> sign
+        features (B, T', D) and their mask (B, T')."""
         return self.sign_encoder(self.spatial.encode_video(video, mask), mask)
 
     def forward(

@@ -16,6 +16,7 @@ import csv
 from pathlib import Path
 
 from sign2gpt.data.config import DataConfig
+from sign2gpt.data.keypoints.files import KEYPOINT_EXTENSIONS
 from sign2gpt.data.records import Problem, RecordTable, VideoRecord, clean_text, resolve_inside
 from sign2gpt.data.tables import read_delimited
 from sign2gpt.errors import DataError
@@ -64,8 +65,16 @@ def read_phoenix(cfg: DataConfig, split: str) -> RecordTable:
 
 
 def _frame_folder(features: Path, name: str, video: str, allow_absolute: bool) -> Path | str:
-    """`<split>/<name>/`, unless the folder the video column names (`<name>/1/`) exists."""
+    """`<split>/<name>/`, unless the folder the video column names (`<name>/1/`) exists.
+
+    A keypoint corpus in this layout (`model.spatial.kind: pose`, with `data.features_dir`
+    naming its folder) has `<split>/<name>.pose` or `<split>/<name>.npz` instead.
+    """
     direct = features / name
+    if not direct.is_dir():
+        for suffix in KEYPOINT_EXTENSIONS:
+            if (features / f"{name}{suffix}").is_file():
+                return features / f"{name}{suffix}"
     if not video.strip():
         return direct
     named = resolve_inside(features, str(Path(video.strip()).parent), allow_absolute=allow_absolute)
