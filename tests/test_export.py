@@ -40,13 +40,9 @@ def demo_model(tiny_synth_corpus, tmp_path_factory):
     )
     stage1_run = start_run(stage1_cfg)
     train_stage(stage1_cfg, stage1_run)
-    texts = [
-        line.split("|")[-1]
-        for line in (tiny_synth_corpus / "annotations" / "manual")
-        .joinpath("PHOENIX-2014-T.train.corpus.csv")
-        .read_text(encoding="utf-8")
-        .splitlines()[1:]
-    ]
+    from conftest import train_texts
+
+    texts = train_texts(tiny_synth_corpus)
     decoder = load_run_config(CONFIGS / "translate.yaml", common).model.decoder
     lm_cfg = train_language_model(texts, decoder, lm, LMTraining(epochs=1), progress=False)
     stage2_cfg = load_run_config(
