@@ -53,6 +53,7 @@ def test_imports_run_one_way(package):
 
 
 def test_importing_the_inference_library_loads_no_training_stack():
+    """Translating one video must not pay Lightning's import (about 5 s on 2 cores)."""
     code = (
         "import sys, sign2gpt.inference.predict, sign2gpt.inference.evaluation, "
         "sign2gpt.inference.localize, sign2gpt.inference.export, sign2gpt.run_config; "
