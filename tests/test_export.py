@@ -211,6 +211,14 @@ def test_moved_export_translates_the_same_without_its_run_lm_and_vit(
         k: v["text"] for k, v in expected.items()
     }
 
+    # evaluate --model reads the split from the data.root it was trained with; results go
+    # beside the folder, which stays as exported.
+    assert main(["evaluate", "--model", str(moved), "--split", "test", "--beams", "2",
+                 "--max-new-tokens", "6", "--device", "cpu", "--json"]) == 0  # fmt: skip
+    scores = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert scores["videos"] == 8 and (moved.parent / "my-model-eval" / "test.json").is_file()
+    assert sorted(p.relative_to(moved).as_posix() for p in moved.rglob("*") if p.is_file()) == files
+
     localization = translator.localize(videos[0])
     assert localization.probabilities.shape[1] == len(localization.words) + 1
     figure = tmp_path / "loc.png"
