@@ -158,13 +158,7 @@ def tiny_lm(tiny_synth_corpus, tmp_path_factory) -> Path:
     from sign2gpt.models.config import tiny_config
     from sign2gpt.synthbench.language_model import LMTraining, train_language_model
 
-    texts = [
-        line.split("|")[-1]
-        for line in (tiny_synth_corpus / "annotations" / "manual")
-        .joinpath("PHOENIX-2014-T.train.corpus.csv")
-        .read_text(encoding="utf-8")
-        .splitlines()[1:]
-    ]
+    texts = train_texts(tiny_synth_corpus)
     folder = tmp_path_factory.mktemp("lm")
     decoder = dataclasses.replace(tiny_config().decoder, vocab_size=TINY_VOCAB)
     train_language_model(texts, decoder, folder, LMTraining(epochs=1), progress=False)
@@ -172,6 +166,12 @@ def tiny_lm(tiny_synth_corpus, tmp_path_factory) -> Path:
 
 
 TINY_VOCAB = 300
+
+
+def train_texts(corpus: Path) -> list[str]:
+    """The translations of a Phoenix-layout corpus' train split (what a stand-in LM reads)."""
+    csv = corpus / "annotations" / "manual" / "PHOENIX-2014-T.train.corpus.csv"
+    return [line.split("|")[-1] for line in csv.read_text(encoding="utf-8").splitlines()[1:]]
 
 
 @pytest.fixture

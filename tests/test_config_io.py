@@ -104,19 +104,6 @@ def test_cli_help_lists_commands(capsys):
     assert "sign2gpt" in capsys.readouterr().out
 
 
-def test_inference_commands_do_not_import_the_training_stack():
-    """Translating one video must not pay Lightning's import (about 5 s on 2 cores)."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, sign2gpt.inference.predict, sign2gpt.inference.evaluation; "
-        "print(sorted(m for m in ('lightning', 'torchmetrics') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
 def test_base_configs_merge_and_cycles_are_errors(tmp_path: Path):
     from sign2gpt.config import load_config
 

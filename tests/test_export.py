@@ -40,13 +40,9 @@ def demo_model(tiny_synth_corpus, tmp_path_factory):
     )
     stage1_run = start_run(stage1_cfg)
     train_stage(stage1_cfg, stage1_run)
-    texts = [
-        line.split("|")[-1]
-        for line in (tiny_synth_corpus / "annotations" / "manual")
-        .joinpath("PHOENIX-2014-T.train.corpus.csv")
-        .read_text(encoding="utf-8")
-        .splitlines()[1:]
-    ]
+    from conftest import train_texts
+
+    texts = train_texts(tiny_synth_corpus)
     decoder = load_run_config(CONFIGS / "translate.yaml", common).model.decoder
     lm_cfg = train_language_model(texts, decoder, lm, LMTraining(epochs=1), progress=False)
     stage2_cfg = load_run_config(
@@ -214,6 +210,14 @@ def test_moved_export_translates_the_same_without_its_run_lm_and_vit(
     assert {k: v["text"] for k, v in moved_cli.items()} == {
         k: v["text"] for k, v in expected.items()
     }
+
+    # evaluate --model reads the split from the data.root it was trained with; results go
+    # beside the folder, which stays as exported.
+    assert main(["evaluate", "--model", str(moved), "--split", "test", "--beams", "2",
+                 "--max-new-tokens", "6", "--device", "cpu", "--json"]) == 0  # fmt: skip
+    scores = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert scores["videos"] == 8 and (moved.parent / "my-model-eval" / "test.json").is_file()
+    assert sorted(p.relative_to(moved).as_posix() for p in moved.rglob("*") if p.is_file()) == files
 
     localization = translator.localize(videos[0])
     assert localization.probabilities.shape[1] == len(localization.words) + 1

@@ -53,9 +53,12 @@ def test_imports_run_one_way(package):
 
 
 def test_importing_the_inference_library_loads_no_training_stack():
+    """Translating one video must not pay Lightning's import (about 5 s on 2 cores)."""
     code = (
-        "import sys, sign2gpt.inference.predict, sign2gpt.inference.evaluation, "
-        "sign2gpt.inference.localize, sign2gpt.run_config; "
+        "import sys, sign2gpt; assert 'torch' not in sys.modules, 'import sign2gpt: torch'; "
+        "import sign2gpt.inference.predict, sign2gpt.inference.evaluation, "
+        "sign2gpt.inference.localize, sign2gpt.inference.export, sign2gpt.run_config; "
+        "from sign2gpt import Translator; "
         "print(sorted({m.split('.')[0] if not m.startswith('sign2gpt') else m.rsplit('.', 1)[0]"
         " for m in sys.modules if m.startswith(('lightning', 'torchmetrics', 'sign2gpt.train.',"
         " 'sign2gpt.synthbench'))}))"

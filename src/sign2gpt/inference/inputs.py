@@ -9,7 +9,7 @@ from typing import Union
 import numpy as np
 import torch
 
-from sign2gpt.data import DataConfig, Sample, VideoDataset
+from sign2gpt.data import DataConfig, VideoDataset
 from sign2gpt.data.frames import resize_frames
 from sign2gpt.data.records import VideoRecord
 from sign2gpt.data.sources import count_frames
@@ -22,12 +22,13 @@ VideoInput = Union[str, Path, np.ndarray, torch.Tensor]  # noqa: UP007 (a runtim
 class InputVideos(VideoDataset):
     """Videos given by path or as frames; video `i` has id `str(i)` (paths may share names).
 
-    Frames in memory go through the same frame selection and resize as decoded ones, so a
-    video and its decoded frames translate the same.
+    Frames in memory are served through the dataset's frame-cache interface, so they get
+    exactly the frame selection and resize of decoded videos: a video and its decoded frames
+    translate the same.
     """
 
     def __init__(self, cfg: DataConfig, inputs: Sequence[VideoInput]):
-        records, counts, self.arrays = [], [], {}
+        records, counts, arrays = [], [], {}
         for index, item in enumerate(inputs):
             if isinstance(item, (str, Path)):
                 source = Path(item)
@@ -36,17 +37,29 @@ class InputVideos(VideoDataset):
             else:
                 frames = checked_frames(item, index, cfg.min_frames)
                 record = VideoRecord(str(index), Path(f"<frames {index}>"), "", "", "", "")
-                self.arrays[index] = frames
+                arrays[record.id] = frames
                 counts.append(len(frames))
             records.append(record)
-        super().__init__(cfg, records, counts, augment=False)
+        cache = FramesInMemory(arrays, cfg.resize)
+        super().__init__(cfg, records, counts, augment=False, cache=cache)  # type: ignore[arg-type]
 
-    def __getitem__(self, index: int) -> Sample | None:
-        if index not in self.arrays:
-            return super().__getitem__(index)
-        frames = self.arrays[index]
-        picked = frames[self._select(self.records[index], len(frames), shift=0)]
-        return Sample(str(index), resize_frames(picked, self.cfg.resize), "", "", "")
+
+class FramesInMemory:
+    """In-memory frames behind the three methods of `FrameCache` that a dataset reads."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], size: int):
+        self.arrays = arrays
+        self.size = size
+
+    def __contains__(self, video_id: object) -> bool:
+        return video_id in self.arrays
+
+    def num_frames(self, video_id: str) -> int:
+        return len(self.arrays[video_id])
+
+    def read(self, video_id: str, indices: np.ndarray) -> np.ndarray:
+        """The selected frames, resized as the cache stores them (uint8 (T, S, S, 3))."""
+        return resize_frames(self.arrays[video_id][indices], self.size).numpy()
 
 
 def checked_frames(item: object, index: int, min_frames: int) -> np.ndarray:
