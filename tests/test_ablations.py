@@ -235,3 +235,16 @@ def test_all_words_keeps_every_word_and_the_vocabulary_remembers_it(tmp_path):
     loaded = PseudoGlossVocab.load(tmp_path)
     assert loaded.all_words and "und" in loaded.extract("regen und schnee")
     assert load_yaml(tmp_path / "vocab.json")["tokens"] == "all_words"
+
+
+def test_a_glosses_folder_built_the_other_way_is_one_data_error(tmp_path):
+    from sign2gpt.errors import DataError
+    from sign2gpt.text import PseudoGlossVocab
+    from sign2gpt.train.builders import prepare_glosses
+    from sign2gpt.train.run_config import run_config_from_dict
+
+    PseudoGlossVocab(["regen"], [1], "de", "hanta", sentences=1).save(tmp_path)
+    cfg = run_config_from_dict({"data": {"root": "."},
+                                "text": {"glosses": str(tmp_path), "gloss_tokens": "all_words"}})
+    with pytest.raises(DataError, match=r"built from pseudo-glosses, but text\.gloss_tokens"):
+        prepare_glosses(cfg, None, tmp_path)
