@@ -172,7 +172,7 @@ def translation_row(work: Work, label: str, seed: int, stage1: dict[str, Path]) 
     else:
         init = stage1[STAGE1_OWN.get(label, "baseline (stage 1)")]
         cfg = work.config("translate", [*overrides, f"init={init}"])
-        features = work.out / f"features-{Path(run_name(label, 'z', seed)).name}"
+        features = work.out / run_name(label, "features", seed).removeprefix("name=")
         _, run = train_warm_started(cfg, features, work.size.warm_start.scaled(
             work.args.epochs_scale))  # fmt: skip
     scores = evaluate_checkpoint(run.checkpoint("best"), "test", device=work.args.device)
