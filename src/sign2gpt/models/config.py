@@ -67,10 +67,10 @@ class ViTConfig:
 class SpatialConfig:
     """Frozen ViT + LoRA on its top blocks + Linear(vit.dim -> out_dim) + BatchNorm1d."""
 
-    # Per-frame network: `dinov2` (the ViT below, frozen, LoRA on top blocks) or `resnet18`
+    # Per-frame network: `vit` (the DINOv2 ViT below, frozen, LoRA on top blocks) or `resnet18`
     # (the paper's backbone ablation: an ImageNet ResNet18 without its fc head, all of it
     # trained; `vit` and `lora` are then unused). Both end in Linear -> BatchNorm1d.
-    kind: Literal["dinov2", "resnet18"] = "dinov2"
+    kind: Literal["vit", "resnet18"] = "vit"
     vit: ViTConfig = field(default_factory=ViTConfig)
     lora: LoRAConfig = field(default_factory=LoRAConfig)
     # LoRA goes on qkv/proj/fc1/fc2 of the top `lora_blocks` blocks (0 = no spatial adapters).
