@@ -35,6 +35,9 @@ class TextConfig:
     # Sentences the pseudo-gloss vocabulary is built from: `train` (ours), or `all`: the
     # train, dev and test splits (the authors' code; it reads the test translations).
     gloss_vocabulary: Literal["train", "all"] = "train"
+    # Stage-1 tokens: `pseudo_glosses` (the content words, the paper's) or `all_words` (every
+    # lemmatised word: the paper's token ablation).
+    gloss_tokens: Literal["pseudo_glosses", "all_words"] = "pseudo_glosses"
     # Leave out of the stage-1 targets every pseudo-gloss in at least this share of the
     # vocabulary's sentences (authors: 0.4); null = keep all.
     max_gloss_frequency: float | None = None

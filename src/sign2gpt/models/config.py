@@ -89,7 +89,10 @@ class SpatialConfig:
     `kind: pose` reads keypoints instead (`pose`; the ViT keys are then unused).
     """
 
-    kind: Literal["vit", "pose"] = "vit"
+    # Per-frame network: `vit` (the DINOv2 ViT below, frozen, LoRA on top blocks), `pose`
+    # (keypoints, the `pose` encoder) or `resnet18` (the paper's backbone ablation: an ImageNet
+    # ResNet18 without its fc head, all of it trained; `vit` and `lora` are then unused).
+    kind: Literal["vit", "pose", "resnet18"] = "vit"
     pose: PoseEncoderConfig = field(default_factory=PoseEncoderConfig)
     vit: ViTConfig = field(default_factory=ViTConfig)
     lora: LoRAConfig = field(default_factory=LoRAConfig)
@@ -101,7 +104,8 @@ class SpatialConfig:
     # operator dispatches, so larger chunks launch less: 256 instead of 64 cuts a paper-shape
     # training step's dispatches by 44% (8 x 128 frames, `bench/host_ops.py`).
     chunk_size: int = 256
-    # DINOv2 weights: an original `.pth` file or a Hugging Face `Dinov2Model` folder.
+    # DINOv2 weights: an original `.pth` file or a Hugging Face `Dinov2Model` folder;
+    # resnet18: torchvision's ImageNet file (`resnet18-f37072fd.pth`) or its .safetensors.
     pretrained: Path | None = None
 
     def __post_init__(self) -> None:
@@ -109,6 +113,43 @@ class SpatialConfig:
             raise ValueError(f"spatial.lora_blocks must be in [0, {self.vit.depth}]")
         if self.chunk_size < 1:
             raise ValueError("spatial.chunk_size must be >= 1")
+
+
+@dataclass
+class ContrastiveConfig:
+    """SignCL: neighbouring frames' features closer than `max_distance`, distant ones farther.
+
+    For each real frame (the anchor), `positive_samples` frames within `positive_distance`
+    steps and `negative_samples` frames more than the margin away are drawn at random; the
+    loss is mean softplus(d(a, p) - max_distance) + mean softplus(max_distance - d(a, n)), d
+    the L1 distance, averaged over anchors, and added to the stage's loss times `weight`.
+    """
+
+    enabled: bool = False
+    weight: float = 0.01
+    positive_distance: int = 1
+    positive_samples: int = 2
+    negative_samples: int = 4
+    # Frames (of the encoder's output) between an anchor and its negatives; `auto`: the
+    # paper's rule from the video's length T and its sentence's word count W:
+    # min(max(10, int((T // W + 1) * 2.3)) * 2, (T - negative_samples) // 2).
+    negative_margin: int | Literal["auto"] = "auto"
+    max_distance: float = 32.0
+
+    def __post_init__(self) -> None:
+        if self.weight < 0:
+            raise ValueError(f"contrastive.weight must be >= 0, got {self.weight}")
+        if self.positive_distance < 1 or self.positive_samples < 1 or self.negative_samples < 1:
+            raise ValueError("contrastive: positive_distance and the sample counts must be >= 1")
+        if self.negative_margin != "auto" and self.negative_margin < self.positive_distance:
+            raise ValueError("contrastive.negative_margin must be >= positive_distance")
+        if self.max_distance <= 0:
+            raise ValueError("contrastive.max_distance must be > 0")
+
+    @property
+    def active(self) -> bool:
+        """Whether the loss is computed at all (off, or weight 0: today's loss exactly)."""
+        return self.enabled and self.weight > 0
 
 
 @dataclass
@@ -136,8 +177,14 @@ class SignEncoderConfig:
     # centre frame is. `zero_padded`: avg_pool1d over frames with padding zeroed, always / 3;
     # valid when any frame of the window is, the first step always (authors' code).
     temporal_pool: Literal["real_frames", "zero_padded"] = "real_frames"
+    # The temporal pool between the two block groups; false = keep the frame rate (ablation).
+    downsample: bool = True
+    # SignCL (Ye et al., NeurIPS 2024) on this encoder's output features.
+    contrastive: ContrastiveConfig = field(default_factory=ContrastiveConfig)
 
     def __post_init__(self) -> None:
+        if self.blocks_before < 0 or self.blocks_after < 0:
+            raise ValueError("sign_encoder.blocks_before / blocks_after must be >= 0")
         if self.dim % self.num_heads or (self.dim // self.num_heads) % 2:
             raise ValueError("sign_encoder.dim / num_heads must be an even integer (rotary)")
         if self.window is not None and (self.window < 1 or self.window % 2 == 0):
@@ -222,8 +269,13 @@ class DecoderConfig:
     lora: LoRAConfig = field(default_factory=LoRAConfig)
     # Dimension of the sign features fed in (the sign encoder's width).
     sign_dim: int = 512
-    # Add a sinusoidal position encoding to the sign features before Linear(sign_dim -> d).
+    # Add a position encoding to the sign features before Linear(sign_dim -> d): `sign_pe_kind`
+    # `sinusoidal` (fixed, the paper's), `learned_zero` / `learned_random` (a trained
+    # (sign_pe_max_len, sign_dim) table starting at 0 / N(0, 0.02): the paper's ablations).
     sign_pe: bool = True
+    sign_pe_kind: Literal["sinusoidal", "learned_zero", "learned_random"] = "sinusoidal"
+    # Longest sign sequence a learned table covers (after the sign encoder's pool).
+    sign_pe_max_len: int = 512
     # Init of the cross-attention LoRA'_k and LoRA'_v: `zero_b` (A ~ N(0, lora.init_std),
     # B = 0, like every other LoRA) or `linear` (PyTorch's default Linear init for both A and
     # B, so B is not zero: the authors' code). LoRA'_q is always N(0, init_std) / 0; the zero
@@ -248,6 +300,8 @@ class DecoderConfig:
             raise ValueError("decoder bos/eos/pad ids must be < vocab_size")
         if not 0.0 <= self.sign_attention_dropout < 1.0:
             raise ValueError("decoder.sign_attention_dropout must be in [0, 1)")
+        if self.sign_pe_max_len < 1:
+            raise ValueError("decoder.sign_pe_max_len must be >= 1")
 
     @property
     def head_dim(self) -> int:

@@ -73,8 +73,9 @@ class SignEncoderBlock(nn.Module):
 
 
 class SignEncoder(nn.Module):
-    """Optional input encoding, `blocks_before` blocks, temporal average pool (k3 s2 p1),
-    `blocks_after` blocks."""
+    """Optional input encoding, `blocks_before` blocks, temporal average pool (k3 s2 p1;
+    optional), `blocks_after` blocks. With no blocks, no pool and no input encoding it is the
+    identity (the paper's "no sign encoder" localization ablation)."""
 
     def __init__(self, cfg: SignEncoderConfig):
         super().__init__()
@@ -97,8 +98,9 @@ class SignEncoder(nn.Module):
         attn_mask = attention_mask(mask, self.cfg.window)
         for block in self.blocks_before:
             x = block(x, attn_mask)
-        x, mask = self.pool(x, mask)
-        attn_mask = attention_mask(mask, self.cfg.window)
+        if self.cfg.downsample:
+            x, mask = self.pool(x, mask)
+            attn_mask = attention_mask(mask, self.cfg.window)
         for block in self.blocks_after:
             x = block(x, attn_mask)
         return x, mask

@@ -29,12 +29,16 @@ TARGETS_FILE = "targets.json"
 _FORMAT = "sign2gpt-pseudo-glosses"
 
 
-def pseudo_glosses_of(tokens: Iterable[Token]) -> list[str]:
-    """The pseudo-glosses of one tagged sentence: kept POS, lemma, lowercase, first occurrence."""
+def pseudo_glosses_of(tokens: Iterable[Token], all_words: bool = False) -> list[str]:
+    """The pseudo-glosses of one tagged sentence: kept POS, lemma, lowercase, first occurrence.
+
+    `all_words`: keep every word whatever its POS (the paper's "all words as tokens" ablation;
+    still lemmatised, so only the POS selection differs).
+    """
     glosses: dict[str, None] = {}  # an ordered set
     for token in tokens:
         gloss = token.lemma.lower()
-        if token.upos in KEEP_UPOS and any(ch.isalnum() for ch in gloss):
+        if (all_words or token.upos in KEEP_UPOS) and any(ch.isalnum() for ch in gloss):
             glosses.setdefault(gloss)
     return list(glosses)
 
@@ -60,7 +64,8 @@ class PseudoGlossVocab:
     `sentences` (None in files written before it was stored). The order (most frequent first,
     ties alphabetical) is the column order of `multi_hot` and the row order of the prototypes.
     `excluded` words stay in the vocabulary (and keep their prototype) but are never a target;
-    see `without_frequent`.
+    see `without_frequent`. `all_words`: built from every word, not only the content words
+    (`text.gloss_tokens: all_words`).
     """
 
     words: list[str]
@@ -69,6 +74,7 @@ class PseudoGlossVocab:
     backend: str
     sentences: int | None = None
     excluded: frozenset[str] = frozenset()
+    all_words: bool = False
     index: dict[str, int] = field(init=False, repr=False)
     _tagger: Tagger | None = field(default=None, init=False, repr=False)
 
@@ -87,14 +93,18 @@ class PseudoGlossVocab:
 
     @classmethod
     def from_targets(
-        cls, targets: Iterable[Sequence[str]], lang: str, backend: str
+        cls,
+        targets: Iterable[Sequence[str]],
+        lang: str,
+        backend: str,
+        all_words: bool = False,
     ) -> PseudoGlossVocab:
         """Vocabulary of all glosses in `targets`, ordered by sentence count then alphabet."""
         targets = list(targets)
         counts = Counter(g for sentence in targets for g in set(sentence))
         ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         words, numbers = [w for w, _ in ordered], [c for _, c in ordered]
-        return cls(words, numbers, lang, backend, sentences=len(targets))
+        return cls(words, numbers, lang, backend, sentences=len(targets), all_words=all_words)
 
     def without_frequent(self, max_frequency: float) -> PseudoGlossVocab:
         """This vocabulary with the words in >= `max_frequency` of its sentences excluded from
@@ -138,7 +148,8 @@ class PseudoGlossVocab:
 
     def extract(self, sentence: str) -> list[str]:
         """Pseudo-glosses of a new sentence that are in this vocabulary, in sentence order."""
-        return [g for g in pseudo_glosses_of(self.tagger.tag(sentence)) if g in self.index]
+        glosses = pseudo_glosses_of(self.tagger.tag(sentence), self.all_words)
+        return [g for g in glosses if g in self.index]
 
     def save(self, directory: str | Path) -> Path:
         """Write `<directory>/vocab.json`; returns its path."""
@@ -150,6 +161,7 @@ class PseudoGlossVocab:
                 "lang": self.lang,
                 "backend": self.backend,
                 "sentences": self.sentences,
+                "tokens": "all_words" if self.all_words else "pseudo_glosses",
                 "vocabulary": dict(zip(self.words, self.counts, strict=True)),
             },
         )
@@ -165,7 +177,9 @@ class PseudoGlossVocab:
             words, counts = list(vocabulary), [int(c) for c in vocabulary.values()]
             sentences = data.get("sentences")
             sentences = None if sentences is None else int(sentences)
-            return cls(words, counts, str(data["lang"]), str(data["backend"]), sentences)
+            all_words = data.get("tokens", "pseudo_glosses") == "all_words"
+            lang, backend = str(data["lang"]), str(data["backend"])
+            return cls(words, counts, lang, backend, sentences, all_words=all_words)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise DataError(path, f"not a pseudo-gloss vocabulary ({exc})") from None
 
@@ -239,7 +253,11 @@ def tag_sentences(sentences: Sequence[str], tagger: Tagger, progress: bool = Tru
 
 
 def build_pseudo_glosses(
-    sentences: Sequence[str], lang: str, backend: str = "auto", progress: bool = True
+    sentences: Sequence[str],
+    lang: str,
+    backend: str = "auto",
+    progress: bool = True,
+    all_words: bool = False,
 ) -> PseudoGlossResult:
     """Pseudo-gloss targets and vocabulary of training sentences.
 
@@ -248,11 +266,12 @@ def build_pseudo_glosses(
         lang: "de" (lemmatised) or "zh" (word-segmented).
         backend: "auto", "spacy", "hanta" or "jieba" (see `taggers.make_tagger`).
         progress: show a tqdm bar while tagging.
+        all_words: every word is a target, not only the content words (ablation).
     """
     tagger = make_tagger(lang, backend)
     tagged = tag_sentences(sentences, tagger, progress)
-    targets = [pseudo_glosses_of(tokens) for tokens in tagged]
-    vocab = PseudoGlossVocab.from_targets(targets, lang, tagger.name)
+    targets = [pseudo_glosses_of(tokens, all_words) for tokens in tagged]
+    vocab = PseudoGlossVocab.from_targets(targets, lang, tagger.name, all_words)
     vocab._tagger = tagger  # extract() on this vocabulary reuses the warm tagger
     return PseudoGlossResult(
         sentences=list(sentences),
@@ -272,7 +291,7 @@ def coverage(
     pseudo-glosses (both 0..1; 1.0 when there are none).
     """
     tagged = tag_sentences(sentences, vocab.tagger, progress)
-    occurrences = [g for tokens in tagged for g in pseudo_glosses_of(tokens)]
+    occurrences = [g for tokens in tagged for g in pseudo_glosses_of(tokens, vocab.all_words)]
     distinct = set(occurrences)
     return {
         "tokens": _share_known(vocab, occurrences),

@@ -49,10 +49,11 @@ def prepare_glosses(cfg: RunConfig, train: VideoDataset, folder: Path) -> Glosse
     A folder that already holds them (a resumed run) is reused as it is.
     """
     source = Path(cfg.text.glosses) if cfg.text.glosses else folder
+    all_words = cfg.text.gloss_tokens == "all_words"
     if not (source / "vocab.json").is_file():
         records = vocabulary_records(cfg, train)
         texts = [record.text for record in records]
-        result = build_pseudo_glosses(texts, cfg.text.lang, cfg.text.tagger)
+        result = build_pseudo_glosses(texts, cfg.text.lang, cfg.text.tagger, all_words=all_words)
         prototypes, origin = build_prototypes(
             result.vocab.words,
             corpus=result.vector_corpus,
@@ -64,6 +65,12 @@ def prepare_glosses(cfg: RunConfig, train: VideoDataset, folder: Path) -> Glosse
         save_prototypes(folder, result.vocab.words, prototypes, origin)
         source = folder
     vocab = PseudoGlossVocab.load(source)
+    if vocab.all_words != all_words:
+        built = "all words" if vocab.all_words else "pseudo-glosses"
+        raise DataError(
+            source / "vocab.json",
+            f"built from {built}, but text.gloss_tokens is {cfg.text.gloss_tokens}",
+        )
     prototypes = load_prototypes(source, vocab.words)
     if cfg.text.max_gloss_frequency is not None:
         try:

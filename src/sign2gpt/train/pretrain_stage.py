@@ -11,6 +11,7 @@ from sign2gpt.data import VideoBatch, VideoTransform
 from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.text import PseudoGlossVocab, normalize_text
 from sign2gpt.train.checkpointing import StageCheckpoints
+from sign2gpt.train.contrastive import add_contrastive
 
 
 class PretrainModule(nn.Module):
@@ -40,20 +41,26 @@ class PretrainModule(nn.Module):
             self.targets[key] = self.vocab.extract(text)
         return self.targets[key]
 
-    def scores(self, batch: VideoBatch) -> torch.Tensor:
+    def encode(self, batch: VideoBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sign features (B, T', D) and their mask for a batch of videos."""
         device = next(self.model.parameters()).device
         batch = batch.to(device)
         video = self.transforms[0 if self.training else 1](
             batch.frames, batch.mask
         )  # (B, T, 3, S, S)
-        return self.model(video, batch.mask).scores  # (B, K)
+        return self.model.encode(video, batch.mask)
+
+    def scores(self, batch: VideoBatch) -> torch.Tensor:
+        return self.model.prototype_head(*self.encode(batch)).scores  # (B, K)
 
     def forward(self, batch: VideoBatch) -> tuple[torch.Tensor, dict[str, float]]:
-        scores = self.scores(batch)
+        features, mask = self.encode(batch)
+        scores = self.model.prototype_head(features, mask).scores
         targets = self.multi_hot(batch.texts).to(scores.device)
         loss = self.model.prototype_head.loss(scores, targets)
         tau_class, tau_time = self.model.prototype_head.temperatures()
-        return loss, {"tau_class": tau_class.item(), "tau_time": tau_time.item()}
+        logs = {"tau_class": tau_class.item(), "tau_time": tau_time.item()}
+        return add_contrastive(loss, logs, self.model, features, mask, batch.texts)
 
 
 def r_precision_hits(scores: torch.Tensor, targets: torch.Tensor) -> tuple[float, int]:

@@ -14,6 +14,7 @@ from sign2gpt.metrics import BleuConvention, corpus_bleu, translation_scores
 from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.models.tokenizer import TextTokenizer
 from sign2gpt.train.checkpointing import StageCheckpoints
+from sign2gpt.train.contrastive import add_contrastive
 from sign2gpt.train.features import FeatureBatch
 from sign2gpt.train.teacher_forcing import IGNORE, teacher_forcing_batch
 
@@ -41,12 +42,15 @@ class TranslateModule(SentenceDecoder):
             return batch.features.float(), batch.mask
         return super().sign_features(batch)
 
-    def teacher_forced(self, batch: VideoBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits (B, L, V) and labels (B, L) (IGNORE on padding) for the batch's sentences."""
+    def teacher_forced(
+        self, batch: VideoBatch, *, with_features: bool = False
+    ) -> tuple[torch.Tensor, ...]:
+        """Logits (B, L, V) and labels (B, L) (IGNORE on padding) for the batch's sentences;
+        `with_features`: also the sign features and their mask."""
         input_ids, attention, labels = self.token_batch(batch.texts)
         features, mask = self.sign_features(batch)
         logits = self.model.decoder(input_ids, attention, features, mask)
-        return logits, labels
+        return (logits, labels, features, mask) if with_features else (logits, labels)
 
     def token_batch(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Inputs `BOS w1..wn` and labels `w1..wn EOS`, right-padded (B, L)."""
@@ -57,14 +61,17 @@ class TranslateModule(SentenceDecoder):
         return inputs.to(self.device), attention.to(self.device), labels.to(self.device)
 
     def forward(self, batch: VideoBatch) -> tuple[torch.Tensor, dict[str, float]]:
-        logits, labels = self.teacher_forced(batch)
+        logits, labels, features, mask = self.teacher_forced(batch, with_features=True)
         loss = F.cross_entropy(
             logits.flatten(0, 1).float(),
             labels.flatten(),
             ignore_index=IGNORE,
             label_smoothing=self.label_smoothing,
         )
-        return loss, {"token_accuracy": token_accuracy(logits, labels)}
+        logs = {"token_accuracy": token_accuracy(logits, labels)}
+        if isinstance(batch, FeatureBatch):  # Sign(Z)2GPT: fixed features, nothing to shape
+            return loss, logs
+        return add_contrastive(loss, logs, self.model, features, mask, batch.texts)
 
 
 def teacher_forced_texts(

@@ -48,16 +48,33 @@ def register_family(name: str) -> Callable[[type[SignDecoder]], type[SignDecoder
 
 
 class SignProjection(nn.Module):
-    """Sinusoidal position encoding (optional) on the sign features, then Linear(sign -> d)."""
+    """Position encoding (optional) on the sign features, then Linear(sign -> d).
 
-    def __init__(self, sign_dim: int, d_model: int, add_position: bool):
+    The encoding is the fixed sinusoidal one (`sign_pe_kind: sinusoidal`) or a learned
+    (sign_pe_max_len, sign_dim) table, `position`, started at zero or at N(0, 0.02).
+    """
+
+    def __init__(self, cfg: DecoderConfig):
         super().__init__()
-        self.add_position = add_position
-        self.linear = nn.Linear(sign_dim, d_model)
+        self.add_position = cfg.sign_pe
+        self.linear = nn.Linear(cfg.sign_dim, cfg.d_model)
+        self.position: nn.Parameter | None = None
+        if cfg.sign_pe and cfg.sign_pe_kind != "sinusoidal":
+            table = torch.zeros(cfg.sign_pe_max_len, cfg.sign_dim)
+            if cfg.sign_pe_kind == "learned_random":
+                nn.init.normal_(table, std=0.02)
+            self.position = nn.Parameter(table)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, S, sign_dim) -> (B, S, d_model)."""
-        if self.add_position:
+        if self.position is not None:
+            if x.size(1) > self.position.size(0):
+                raise ValueError(
+                    f"{x.size(1)} sign steps, but decoder.sign_pe_max_len is "
+                    f"{self.position.size(0)} (raise it)"
+                )
+            x = x + self.position[: x.size(1)].to(x.dtype)
+        elif self.add_position:
             positions = torch.arange(x.size(1), device=x.device)
             x = x + sinusoidal_encoding(positions, x.size(-1)).to(x.dtype)
         return self.linear(x)
@@ -95,7 +112,7 @@ class SignDecoder(nn.Module, ABC):
     def __init__(self, cfg: DecoderConfig):
         super().__init__()
         self.cfg = cfg
-        self.sign_proj = SignProjection(cfg.sign_dim, cfg.d_model, cfg.sign_pe)
+        self.sign_proj = SignProjection(cfg)
         self.weights_fixed = False  # inside `fixed_weights`
         self.fixed_head: FixedLinear | None = None  # while `fix_weights` is active
 
