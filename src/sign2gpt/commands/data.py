@@ -45,14 +45,15 @@ def run(args: argparse.Namespace) -> int:
 
 def load_data_config(path: str, overrides: list[str]) -> DataConfig:
     """The `data:` section of a YAML config (with `data.key=value` overrides) as DataConfig."""
-    from sign2gpt.config import apply_overrides, from_dict, load_config
+    from sign2gpt.config import apply_overrides, blaming_overrides, from_dict, load_config
     from sign2gpt.data.config import DataConfig
     from sign2gpt.errors import ConfigError
 
     raw = apply_overrides(load_config(path), overrides)
     if "data" not in raw:
         raise ConfigError(f"{path}: no data: section")
-    return from_dict(DataConfig, raw["data"], where=f"{path}:data")
+    with blaming_overrides(overrides):
+        return from_dict(DataConfig, raw["data"], where=f"{path}:data")
 
 
 def _check(cfg: DataConfig, splits: list[str], *, verify: bool) -> int:

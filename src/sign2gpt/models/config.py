@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sign2gpt.config import from_dict, merge, to_dict
+from sign2gpt.config import from_dict, key_where, merge, to_dict
 from sign2gpt.errors import ConfigError
 
 
@@ -241,7 +241,7 @@ def model_config_from_dict(data: dict[str, Any] | None, *, where: str = "model")
     Args:
         data: the mapping. An optional `preset` key names a starting point from `PRESETS`;
             the other keys override it. Without `preset`, the dataclass defaults (= `full`) apply.
-        where: location for error messages, e.g. "configs/x.yaml:model".
+        where: location for error messages, e.g. "configs/x.yaml:model" (see `key_where`).
     """
     data = dict(data or {})
     preset = data.pop("preset", None)
@@ -249,7 +249,7 @@ def model_config_from_dict(data: dict[str, Any] | None, *, where: str = "model")
         return from_dict(ModelConfig, data, where=where)
     if preset not in PRESETS:
         raise ConfigError(
-            f"{where}.preset: unknown preset {preset!r} (known: {', '.join(PRESETS)})"
+            f"{key_where(where, 'preset')}: unknown preset {preset!r} (known: {', '.join(PRESETS)})"
         )
     stage = data.get("stage", "translate")
     base = to_dict(PRESETS[preset](stage))

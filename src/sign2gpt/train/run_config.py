@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sign2gpt.config import apply_overrides, from_dict, load_config, to_dict
+from sign2gpt.config import (
+    apply_overrides,
+    blaming_overrides,
+    from_dict,
+    key_where,
+    load_config,
+    to_dict,
+)
 from sign2gpt.data.config import DataConfig
 from sign2gpt.errors import ConfigError
 from sign2gpt.models.config import ModelConfig, model_config_from_dict
@@ -65,13 +72,18 @@ def run_config_from_dict(data: dict[str, Any], where: str = "config") -> RunConf
     """Build a `RunConfig` from a (merged) mapping; `model:` may start from a named preset."""
     data = dict(data)
     if not data.get("data"):
-        raise ConfigError(f"{where}: the `data:` section is missing (data.root at least)")
+        raise ConfigError(
+            f"{where.rstrip(':')}: the `data:` section is missing (data.root at least)"
+        )
     # Resolve the model preset first; from_dict then checks the result like any other section.
-    data["model"] = to_dict(model_config_from_dict(data.get("model"), where=f"{where}:model"))
+    model_where = key_where(where, "model")
+    data["model"] = to_dict(model_config_from_dict(data.get("model"), where=model_where))
     return from_dict(RunConfig, data, where=where)
 
 
 def load_run_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
     """Read a YAML config and apply `key.sub=value` overrides."""
-    data = apply_overrides(load_config(path), overrides or [])
-    return run_config_from_dict(data, where=str(path))
+    overrides = overrides or []
+    data = apply_overrides(load_config(path), overrides)
+    with blaming_overrides(overrides):
+        return run_config_from_dict(data, where=f"{path}:")

@@ -1,0 +1,118 @@
+"""A new user's first steps (issue 19): copied templates, presets, override errors, the
+stage-2 LM, the stage a command trains, and what a run folder stores."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sign2gpt.cli import main
+from sign2gpt.config import apply_overrides, load_config
+from sign2gpt.errors import ConfigError
+from sign2gpt.train.run_config import load_run_config
+
+REPO_CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+# ---- item 1: `base:` resolves wherever the copy lives ----------------------------------------
+
+
+def test_a_copied_template_finds_its_base_by_name(tmp_path):
+    copy = tmp_path / "elsewhere" / "my-corpus.yaml"
+    copy.parent.mkdir()
+    shutil.copy(REPO_CONFIGS / "template" / "translate.yaml", copy)
+    merged = load_config(copy)
+    assert merged["model"]["decoder"]["d_model"] == 2048  # from phoenix14t/translate
+    assert merged["data"]["format"] == "manifest"  # the template's own keys win
+
+
+@pytest.mark.parametrize("base", ["phoenix14t/translate", "phoenix14t/translate.yaml"])
+def test_a_shipped_config_name_works_as_base(tmp_path, base):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"base": base, "name": "mine"}), encoding="utf-8")
+    merged = load_config(path)
+    assert merged["name"] == "mine" and merged["train"]["devices"] == 2
+
+
+def test_a_relative_base_next_to_the_file_is_still_preferred(tmp_path):
+    (tmp_path / "phoenix14t").mkdir()
+    (tmp_path / "phoenix14t" / "translate.yaml").write_text("name: local\n", encoding="utf-8")
+    path = tmp_path / "c.yaml"
+    path.write_text("base: phoenix14t/translate.yaml\n", encoding="utf-8")
+    assert load_config(path) == {"name": "local"}
+
+
+def test_an_unknown_base_names_both_places_looked_in(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("base: nowhere/else\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"c\.yaml: base 'nowhere/else' is neither a file"):
+        load_config(path)
+
+
+# ---- item 3: a preset given later wins over the base's explicit sizes -----------------------
+
+
+def test_a_preset_in_a_child_config_replaces_the_base_sizes(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        yaml.safe_dump({"base": "phoenix14t/translate", "model": {"preset": "tiny"},
+                        "data": {"root": str(tmp_path)}}),
+        encoding="utf-8",
+    )  # fmt: skip
+    cfg = load_run_config(path)
+    assert cfg.model.spatial.vit.dim == 32 and cfg.model.decoder.d_model == 32
+    assert cfg.stage == "translate"  # plain keys of the base (stage) are inherited
+
+
+def test_a_preset_override_replaces_the_files_sizes_but_later_overrides_apply(tmp_path):
+    data = {"model": {"preset": "synth", "spatial": {"vit": {"dim": 96}}, "stage": "pretrain"}}
+    out = apply_overrides(data, ["model.preset=tiny", "model.decoder.vocab_size=99"])
+    assert out["model"] == {"preset": "tiny", "stage": "pretrain", "decoder": {"vocab_size": 99}}
+
+
+# ---- item 18: override errors name the override; one key separator -------------------------
+
+
+def _tiny_config(tmp_path: Path, **extra) -> Path:
+    path = tmp_path / "my.yaml"
+    config = {"model": {"preset": "tiny"}, "data": {"root": str(tmp_path)},
+              "out_dir": str(tmp_path / "runs"), **extra}  # fmt: skip
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("train.epochs=ten", r"^override 'train.epochs=ten': expected an integer"),
+        ("train.epochz=3", r"^override 'train.epochz=3': unknown key 'epochz'"),
+        ("model.spatial.out_dim=big", r"^override 'model.spatial.out_dim=big': expected an int"),
+    ],
+)
+def test_an_override_error_names_the_override(tmp_path, override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_run_config(_tiny_config(tmp_path), [override])
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "where"),
+    [
+        ("train", {"epochs": "ten"}, "train.epochs"),
+        ("model", {"preset": "tiny", "stage": "ten"}, "model.stage"),
+        ("data", {"root": ".", "batch_size": "ten"}, "data.batch_size"),
+    ],
+)
+def test_file_errors_use_one_separator_in_every_section(tmp_path, section, value, where):
+    path = _tiny_config(tmp_path, **{section: value})
+    with pytest.raises(ConfigError, match=rf"^.*my\.yaml:{where}: "):
+        load_run_config(path)
+
+
+def test_data_check_override_error_names_the_override(tmp_path, capsys):
+    path = _tiny_config(tmp_path)
+    assert main(["data", "check", "-c", str(path), "data.batch_size=many"]) == 2
+    err = capsys.readouterr().err
+    assert "override 'data.batch_size=many': expected an integer" in err
