@@ -6,6 +6,8 @@ key is checked (unknown keys and wrong types name the file and the key).
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -82,8 +84,45 @@ def run_config_from_dict(data: dict[str, Any], where: str = "config") -> RunConf
 
 
 def load_run_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
-    """Read a YAML config and apply `key.sub=value` overrides."""
+    """Read a YAML config and apply `key.sub=value` overrides; relative paths become absolute
+    (relative to the working directory, as documented), so that the run folder's config and
+    its checkpoints work from any other folder."""
     overrides = overrides or []
     data = apply_overrides(load_config(path), overrides)
     with blaming_overrides(overrides):
-        return run_config_from_dict(data, where=f"{path}:")
+        return absolute_paths(run_config_from_dict(data, where=f"{path}:"))
+
+
+def absolute_paths(cfg: RunConfig) -> RunConfig:
+    """`cfg` with every path it names made absolute (symlinks kept as given)."""
+
+    def absolute(path):
+        return None if path is None else type(path)(os.path.abspath(path))
+
+    model = dataclasses.replace(
+        cfg.model,
+        spatial=dataclasses.replace(
+            cfg.model.spatial, pretrained=absolute(cfg.model.spatial.pretrained)
+        ),
+        decoder=dataclasses.replace(
+            cfg.model.decoder, pretrained=absolute(cfg.model.decoder.pretrained)
+        ),
+    )
+    text = dataclasses.replace(
+        cfg.text,
+        glosses=absolute(cfg.text.glosses),
+        vectors=absolute(cfg.text.vectors),
+        tokenizer=absolute(cfg.text.tokenizer),
+    )
+    data = dataclasses.replace(
+        cfg.data, root=absolute(cfg.data.root), cache_dir=absolute(cfg.data.cache_dir)
+    )
+    return dataclasses.replace(
+        cfg,
+        out_dir=absolute(cfg.out_dir),
+        init=absolute(cfg.init),
+        features=absolute(cfg.features),
+        model=model,
+        data=data,
+        text=text,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import time
@@ -49,6 +50,15 @@ class RunDir:
     def checkpoint(self, name: str) -> Path:
         return self.root / "checkpoints" / f"{name}.safetensors"
 
+    @property
+    def started(self) -> bool:
+        """Whether training got past its setup here (`mark_started`): such a folder is kept
+        when training fails later; one that never started is removed."""
+        return (self.root / "checkpoints").is_dir()
+
+    def mark_started(self) -> None:
+        (self.root / "checkpoints").mkdir(parents=True, exist_ok=True)
+
     def mark_latest(self) -> None:
         """Point `<out_dir>/latest` at this run: a relative symlink, replaced atomically; where
         symlinks cannot be made (Windows without the privilege), `latest.txt` names the folder."""
@@ -66,13 +76,13 @@ class RunDir:
         write_text(self.config_path, text)
 
 
-def newest_run(parent: str | Path, name: str) -> RunDir | None:
-    """The newest run folder `parent/name-<stamp>[-N]` that has a checkpoint to resume from
-    (by the stamp in its name, not by file times), or None."""
+def resumable_runs(parent: str | Path, name: str) -> list[RunDir]:
+    """The run folders `parent/name-<stamp>[-N]` that have a checkpoint to resume from, newest
+    first (by the stamp in the name, not by file times)."""
     pattern = re.compile(rf"{re.escape(name)}-(\d{{8}}-\d{{6}})(?:-(\d+))?")
     found = []
-    for folder in Path(parent).glob(f"{name}-*"):
+    for folder in Path(parent).glob(f"{glob.escape(name)}-*"):
         match = pattern.fullmatch(folder.name)
         if match and RunDir(folder).checkpoint("last").is_file():
             found.append((match.group(1), int(match.group(2) or 1), folder))
-    return RunDir(max(found)[2]) if found else None
+    return [RunDir(folder) for *_, folder in sorted(found, reverse=True)]
