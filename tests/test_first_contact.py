@@ -116,3 +116,53 @@ def test_data_check_override_error_names_the_override(tmp_path, capsys):
     assert main(["data", "check", "-c", str(path), "data.batch_size=many"]) == 2
     err = capsys.readouterr().err
     assert "override 'data.batch_size=many': expected an integer" in err
+
+
+# ---- item 4: a small LM for stage 2, and vocab_size read from it -----------------------------
+
+
+def test_lm_train_writes_a_folder_that_stage_two_configs_size_themselves_from(tmp_path, capsys):
+    text = tmp_path / "train.txt"
+    text.write_text("am tag scheint die sonne\nmorgen regnet es im norden\n", encoding="utf-8")
+    out = tmp_path / "lm"
+    args = ["lm", "train", "--text", str(text), "--out", str(out), "--preset", "tiny",
+            "--epochs", "1", "--vocab-size", "100"]  # fmt: skip
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert f"model.decoder.pretrained={out}" in printed
+    from sign2gpt.models.tokenizer import TextTokenizer
+
+    size = TextTokenizer.load(out).vocab_size
+    assert size < 100
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({
+        "model": {"preset": "tiny", "decoder": {"pretrained": str(out)}},
+        "data": {"root": str(tmp_path)}, "text": {},
+    }), encoding="utf-8")  # fmt: skip
+    assert load_run_config(config).model.decoder.vocab_size == size  # not the preset's 64
+    assert load_run_config(config, ["model.decoder.vocab_size=64"]).model.decoder.vocab_size == 64
+    from sign2gpt.train.builders import build_model
+
+    build_model(load_run_config(config))  # the LM's weights fit the derived size
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"--out": "FILE"}, "--out is a file"),
+        ({"--text": "missing.txt"}, "missing.txt: text file does not exist"),
+        ({"--epochs": "0"}, "--epochs must be >= 1"),
+        ({"--vocab-size": "3"}, "--vocab-size must be at least 8"),
+    ],
+)
+def test_lm_train_checks_its_options_before_any_work(tmp_path, capsys, change, message):
+    text = tmp_path / "train.txt"
+    text.write_text("ein satz\n", encoding="utf-8")
+    (tmp_path / "FILE").write_text("x", encoding="utf-8")
+    options = {"--text": str(text), "--out": str(tmp_path / "lm")}
+    options.update({k: str(tmp_path / v) if k in ("--out", "--text") else v
+                    for k, v in change.items()})  # fmt: skip
+    assert main(["lm", "train", *[x for kv in options.items() for x in kv]]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+    assert not (tmp_path / "lm").exists()

@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "synth": "synth",
     "data": "data",
     "glosses": "glosses",
+    "lm": "lm",
     "info": "info",
     "pretrain": "pretrain",
     "train": "train",

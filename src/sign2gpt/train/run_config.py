@@ -23,6 +23,7 @@ from sign2gpt.config import (
 from sign2gpt.data.config import DataConfig
 from sign2gpt.errors import ConfigError
 from sign2gpt.models.config import ModelConfig, model_config_from_dict
+from sign2gpt.models.weights import hf_vocab_size
 from sign2gpt.train.config import TrainConfig
 
 
@@ -79,7 +80,14 @@ def run_config_from_dict(data: dict[str, Any], where: str = "config") -> RunConf
         )
     # Resolve the model preset first; from_dict then checks the result like any other section.
     model_where = key_where(where, "model")
-    data["model"] = to_dict(model_config_from_dict(data.get("model"), where=model_where))
+    model = to_dict(model_config_from_dict(data.get("model"), where=model_where))
+    decoder = model["decoder"]
+    given = "vocab_size" in ((data.get("model") or {}).get("decoder") or {})
+    if not given and decoder["pretrained"] is not None:
+        # The LM folder knows its embedding size: a stand-in from `sign2gpt lm train` has
+        # its tokenizer's, the real XGLM 256008.
+        decoder["vocab_size"] = hf_vocab_size(decoder["pretrained"]) or decoder["vocab_size"]
+    data["model"] = model
     return from_dict(RunConfig, data, where=where)
 
 
