@@ -166,3 +166,52 @@ def test_lm_train_checks_its_options_before_any_work(tmp_path, capsys, change, m
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
     assert not (tmp_path / "lm").exists()
+
+
+# ---- item 2: a starter config that runs on a CPU as it is; warnings for untrained giants ----
+
+
+def test_the_cpu_starter_config_is_cpu_sized_and_warns_about_nothing(tmp_path):
+    from sign2gpt.models.config import untrained_paper_parts
+    from sign2gpt.models.sign2gpt import Sign2GPT
+
+    copy = tmp_path / "my-cpu.yaml"
+    shutil.copy(REPO_CONFIGS / "template" / "cpu.yaml", copy)
+    cfg = load_run_config(copy)
+    train = cfg.train
+    assert (train.accelerator, train.devices, train.strategy, train.precision) == (
+        "cpu", 1, "auto", "32-true"
+    )
+    assert cfg.data.num_workers <= 1 and cfg.data.format == "manifest"
+    assert cfg.model.decoder.pretrained == tmp_path.cwd() / "lm"  # relative to the cwd
+    assert untrained_paper_parts(cfg.model) == []
+    params = sum(p.numel() for p in Sign2GPT(cfg.model).parameters())
+    assert params < 20_000_000, params  # the template's paper model: 1.77 B
+
+
+def test_the_gpu_template_warns_that_its_paper_sized_parts_are_untrained(tmp_path):
+    from sign2gpt.models.config import untrained_paper_parts
+
+    copy = tmp_path / "my.yaml"
+    shutil.copy(REPO_CONFIGS / "template" / "translate.yaml", copy)
+    warnings = untrained_paper_parts(load_run_config(copy).model)
+    assert len(warnings) == 2
+    assert "model.spatial.pretrained is null" in warnings[0] and "ViT-S/14" in warnings[0]
+    assert "model.decoder.pretrained is null" in warnings[1] and "lm train" in warnings[1]
+    pretrained = load_run_config(copy, ["model.spatial.pretrained=d.pth", "model.stage=pretrain"])
+    assert untrained_paper_parts(pretrained.model) == []  # stage 1 has no decoder
+
+
+@pytest.mark.slow  # one real stage-1 step of the small model: ~15 s on 2 idle cores
+def test_pretrain_with_the_cpu_starter_config_runs_as_it_is(tmp_path, monkeypatch, capsys):
+    from conftest import make_video_manifest
+
+    monkeypatch.chdir(tmp_path)
+    make_video_manifest(tmp_path / "data" / "my-corpus")  # the config's data.root
+    copy = tmp_path / "my-cpu.yaml"
+    shutil.copy(REPO_CONFIGS / "template" / "cpu.yaml", copy)
+    # Only the corpus layout and the length of the run differ from the file as shipped.
+    assert main(["pretrain", "-c", str(copy), "data.manifest=manifest.csv", "train.epochs=1",
+                 "data.num_workers=0"]) == 0  # fmt: skip
+    assert "warning" not in capsys.readouterr().err
+    assert (tmp_path / "runs" / "latest" / "checkpoints" / "best.safetensors").is_file()

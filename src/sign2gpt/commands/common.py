@@ -35,11 +35,15 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def stage_main(args: argparse.Namespace, stage: str, extra: list[str]) -> int:
     """Shared body of `pretrain` and `train`: load or resume a run and train it."""
     import shutil
+    import sys
 
+    from sign2gpt.models.config import untrained_paper_parts
     from sign2gpt.train.run import launched_rank, summary_line, train_stage
 
     cfg, run, resuming = _load_or_resume(args, stage, extra)
     talk = launched_rank() == 0  # the other DDP ranks run this too: one voice
+    for warning in untrained_paper_parts(cfg.model) if talk else []:
+        print(f"warning: {warning}", file=sys.stderr)
     if talk and stage == "translate" and not cfg.init and not resuming:
         print(
             "note: no --init (init: null): the spatial model and sign encoder of stage 2 start "

@@ -227,6 +227,27 @@ def tiny_config(stage: str = "translate") -> ModelConfig:
     )
 
 
+def untrained_paper_parts(cfg: ModelConfig) -> list[str]:
+    """A warning per paper-sized frozen part without pretrained weights: at that size it only
+    makes sense pretrained, and random frozen weights never learn (LoRA adapts them a little)."""
+    warnings = []
+    vit = cfg.spatial.vit
+    if cfg.spatial.pretrained is None and vit.dim >= 384 and vit.depth >= 12:
+        warnings.append(
+            f"model.spatial.pretrained is null: the frozen ViT (dim {vit.dim}, {vit.depth} "
+            "blocks, the paper's DINOv2 ViT-S/14) keeps random weights; set it to "
+            "dinov2_vits14_pretrain.pth, or use a small model (model.preset: synth)"
+        )
+    dec = cfg.decoder
+    if cfg.stage == "translate" and dec.pretrained is None and dec.d_model >= 1024:
+        warnings.append(
+            f"model.decoder.pretrained is null: the frozen LM (d_model {dec.d_model}, "
+            f"{dec.num_layers} layers, XGLM-sized) keeps random weights; set it to an XGLM "
+            "folder, or to a small stand-in from `sign2gpt lm train`"
+        )
+    return warnings
+
+
 PRESETS = {
     "full": full_config,
     "xglm-564m": xglm_564m_config,
