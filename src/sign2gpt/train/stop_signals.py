@@ -46,7 +46,9 @@ class StopRequest:
 
 
 def ignore_stop_signals(_worker_id: int = 0) -> None:
-    """DataLoader `worker_init_fn`: a SIGUSR1 sent to every process of a job leaves decoding
-    workers running; the training process decides when to stop (and then ends them)."""
-    if hasattr(signal, "SIGUSR1"):
-        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    """DataLoader `worker_init_fn`. SLURM signals every process of a job step, decoding workers
+    too; one killed by SIGTERM would crash the training process before it can checkpoint. So
+    workers ignore the stop signals: the training process decides when to stop and then ends
+    them (and a worker whose parent died exits by itself, torch's watchdog)."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
