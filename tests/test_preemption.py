@@ -63,10 +63,9 @@ def test_a_stop_signal_checkpoints_at_the_step_boundary_and_resume_is_exact(
     resumed = _trainer(tmp_path / "victim", cfg)
     resumed.restore(ckpt, str(path))
     resumed.fit()
-    for (name, a), b in zip(
-        full.task.model.state_dict().items(), resumed.task.model.state_dict().values(), strict=True
-    ):
-        assert torch.equal(a, b), name
+    expected, got = full.task.model.state_dict(), resumed.task.model.state_dict()
+    assert got.keys() == expected.keys()
+    assert [k for k in expected if not torch.equal(expected[k], got[k])] == []
     assert resumed.progress.history == full.progress.history
 
 
