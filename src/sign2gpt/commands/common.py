@@ -52,7 +52,7 @@ def stage_main(args: argparse.Namespace, stage: str, extra: list[str]) -> int:
     try:
         progress = train_stage(cfg, run, resume=resuming, skip_bad=args.skip_bad)
     except Exception:
-        if not resuming and not run.started:
+        if talk and not resuming and not run.started:  # rank 0's folder: rank 0 decides
             shutil.rmtree(run.root, ignore_errors=True)  # set-up failed: leave no folder
         raise
     if talk:
