@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "synth": "synth",
     "data": "data",
     "glosses": "glosses",
+    "lm": "lm",
     "info": "info",
     "config": "config",
     "pretrain": "pretrain",
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except Sign2GPTError as exc:
         print(f"sign2gpt {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_status
     except KeyboardInterrupt:
         print(f"sign2gpt {args.command}: interrupted", file=sys.stderr)
         return 130

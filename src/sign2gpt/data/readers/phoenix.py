@@ -16,7 +16,14 @@ import csv
 from pathlib import Path
 
 from sign2gpt.data.config import DataConfig
-from sign2gpt.data.records import Problem, RecordTable, VideoRecord, clean_text, resolve_inside
+from sign2gpt.data.records import (
+    Problem,
+    RecordTable,
+    VideoRecord,
+    clean_text,
+    escaping_link,
+    resolve_inside,
+)
 from sign2gpt.data.tables import read_delimited
 from sign2gpt.errors import DataError
 
@@ -46,7 +53,7 @@ def read_phoenix(cfg: DataConfig, split: str) -> RecordTable:
         if not name or "/" in name or name in (".", ".."):
             table.problems.append(Problem(where, f"bad video name {name!r}"))
             continue
-        folder = _frame_folder(features, name, row.get("video", ""), cfg.allow_absolute_paths)
+        folder = _frame_folder(root, features, name, row.get("video", ""), cfg.allow_absolute_paths)
         if isinstance(folder, str):
             table.problems.append(Problem(where, folder, name))
             continue
@@ -63,9 +70,13 @@ def read_phoenix(cfg: DataConfig, split: str) -> RecordTable:
     return table
 
 
-def _frame_folder(features: Path, name: str, video: str, allow_absolute: bool) -> Path | str:
+def _frame_folder(
+    root: Path, features: Path, name: str, video: str, allow_absolute: bool
+) -> Path | str:
     """`<split>/<name>/`, unless the folder the video column names (`<name>/1/`) exists."""
     direct = features / name
+    if not allow_absolute and (reason := escaping_link(root, direct)):
+        return reason
     if not video.strip():
         return direct
     named = resolve_inside(features, str(Path(video.strip()).parent), allow_absolute=allow_absolute)
