@@ -8,6 +8,7 @@ same result.
 
 from __future__ import annotations
 
+import errno
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,8 +47,22 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> None:
         meta["optimizer"] = optim_meta
     tensors.update({_RNG + k: v.contiguous().cpu() for k, v in ckpt.rng.items()})
     metadata = {"format": FORMAT, "meta": json.dumps(meta, ensure_ascii=False)}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=metadata)
+    try:
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp), metadata=metadata)
+    except (OSError, SafetensorError) as exc:
+        if not _is_disk_full(exc):
+            raise
+        raise CheckpointError(
+            path, "no space left on the device while writing it; the previous file is intact"
+        ) from None
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC from Python (OSError) or from safetensors' Rust writer (`Os { code: 28 ... }`)."""
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    return f"code: {errno.ENOSPC}," in str(exc) or "No space left" in str(exc)
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:

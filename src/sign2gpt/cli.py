@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "data": "data",
     "pose": "pose",
     "glosses": "glosses",
+    "lm": "lm",
     "info": "info",
     "config": "config",
     "pretrain": "pretrain",
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except Sign2GPTError as exc:
         print(f"sign2gpt {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_status
     except KeyboardInterrupt:
         print(f"sign2gpt {args.command}: interrupted", file=sys.stderr)
         return 130

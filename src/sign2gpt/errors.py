@@ -8,6 +8,8 @@ from pathlib import Path
 class Sign2GPTError(Exception):
     """Base class of every error the CLI reports as a one-line message."""
 
+    exit_status = 2  # what the CLI exits with
+
 
 class ConfigError(Sign2GPTError):
     """A config file or override is invalid (unknown key, wrong type, bad value)."""

@@ -92,7 +92,7 @@ def run_demo(settings: DemoSettings) -> dict[str, Any]:
     train_texts = [r.text for r in read_split(stage1_cfg.data, "train").records]
     with timer("stand-in LM + tokenizer"):
         decoder = load_run_config(settings.config_dir / "translate.yaml", common).model.decoder
-        lm = train_language_model(train_texts, decoder, lm_dir, settings.lm)
+        train_language_model(train_texts, decoder, lm_dir, settings.lm)
     with timer("stand-in ViT (pose regression)"):
         train_visual_backbone(stage1_cfg.data, stage1_cfg.model.spatial.vit, vit_path, settings.vit)
     with timer("stage 1: pseudo-gloss pretraining"):
@@ -103,8 +103,7 @@ def run_demo(settings: DemoSettings) -> dict[str, Any]:
         [
             *common,
             f"init={stage1_run.checkpoint('best')}",
-            f"model.decoder.pretrained={lm_dir}",
-            f"model.decoder.vocab_size={lm.vocab_size}",
+            f"model.decoder.pretrained={lm_dir}",  # vocab_size: read from the folder
         ],
     )
     epochs = settings.warm_start
