@@ -16,11 +16,11 @@ import torch
 
 from sign2gpt.checkpoint import load_checkpoint
 from sign2gpt.cli import main
+from sign2gpt.devices import parse_device as pick_device
 from sign2gpt.models.config import model_config_from_dict
 from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.train.builders import build_model
 from sign2gpt.train.checkpointing import checkpoint_tensors
-from sign2gpt.train.evaluation import pick_device
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.run_config import load_run_config
 from sign2gpt.train.trained import load_trained, stage1_of

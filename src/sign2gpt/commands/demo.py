@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sign2gpt.commands.options import add_device
+
 REPO_CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "synth-small"
 
 
@@ -27,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "configs/synth-small)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_device(parser, default=None)
     parser.add_argument(
         "overrides",
         nargs="*",
@@ -36,10 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sign2gpt.devices import check_available, device_overrides
     from sign2gpt.errors import ConfigError
     from sign2gpt.train.demo import DemoSettings, run_demo
 
     if not (args.config_dir / "pretrain.yaml").is_file():
         raise ConfigError(f"{args.config_dir}: no pretrain.yaml (give --config-dir)")
-    run_demo(DemoSettings(args.out, args.config_dir, args.seed, overrides=args.overrides))
+    if args.device:
+        check_available(args.device)
+    overrides = [*args.overrides, *device_overrides(args.device)]
+    device = args.device or "auto"
+    run_demo(DemoSettings(args.out, args.config_dir, args.seed, overrides=overrides, device=device))
     return 0

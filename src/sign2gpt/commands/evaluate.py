@@ -1,7 +1,8 @@
 """Evaluate a stage-2 checkpoint on a split with beam search (BLEU-1..4, ROUGE-L).
 
 Writes `<out>/<split>.hyp.txt`, `<split>.ref.txt`, `<split>.ids.txt` and `<split>.json`
-(scores with the sacrebleu signature). Default out: the checkpoint's run folder / eval.
+(scores with the sacrebleu signature). Default out: the checkpoint's run folder / eval. The
+output folder is checked before any work.
 
 Example:
   sign2gpt evaluate --checkpoint runs/.../checkpoints/best.safetensors --split test
@@ -12,17 +13,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sign2gpt.commands.options import add_checkpoint, add_device, add_generation, positive_int
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=Path, required=True, help="stage-2 checkpoint")
+    add_checkpoint(parser, "stage-2 checkpoint")
     parser.add_argument("--split", default="test", help="split name (default: %(default)s)")
     parser.add_argument("--out", type=Path, help="output folder (default: <run>/eval)")
-    parser.add_argument("--beams", type=int, default=4, help="beam size (default: 4)")
+    add_generation(parser)
     parser.add_argument(
-        "--max-new-tokens", type=int, default=64, help="longest output (default: 64)"
+        "--batch-size", type=positive_int, help="videos per batch (default: config)"
     )
-    parser.add_argument("--batch-size", type=int, help="videos per batch (default: config)")
-    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 ... (default: auto)")
+    add_device(parser)
     parser.add_argument("--skip-bad", action="store_true", help="leave out unreadable videos")
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
 
@@ -30,14 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from sign2gpt.commands.options import generation_settings
     from sign2gpt.train.evaluation import evaluate_checkpoint
 
     result = evaluate_checkpoint(
         args.checkpoint,
         args.split,
         out=args.out,
-        num_beams=args.beams,
-        max_new_tokens=args.max_new_tokens,
+        generation=generation_settings(args),
         batch_size=args.batch_size,
         device=args.device,
         skip_bad=args.skip_bad,

@@ -2,7 +2,9 @@
 
 Draws the prototype head's class probabilities (pseudo-glosses on one axis, time in seconds
 on the other) with the paper's 0.2 threshold outlined, and prints the spans above it. A
-stage-2 checkpoint uses the stage-1 run it was initialised from.
+stage-2 checkpoint uses the stage-1 run it was initialised from. Seconds use the video file's
+own frame rate (`--fps` overrides it; frame folders are 25 fps). The figure's format follows
+the extension of `--out` (.png, .pdf or .svg), checked before any work.
 
 Example:
   sign2gpt localize --checkpoint runs/.../checkpoints/best.safetensors clip.mp4 --out clip.png
@@ -13,30 +15,34 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sign2gpt.commands.options import add_checkpoint, add_device, add_fps, add_threshold
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=Path, required=True, help="stage-1 or 2 checkpoint")
+    add_checkpoint(parser, "stage-1 or 2 checkpoint")
     parser.add_argument("video", type=Path, help="video file or frame folder")
     parser.add_argument("--out", type=Path, required=True, help="figure file (.png, .pdf, .svg)")
-    parser.add_argument("--fps", type=float, default=25.0, help="frame rate (default: 25)")
-    parser.add_argument(
-        "--threshold", type=float, default=0.2, help="class-probability threshold (default: 0.2)"
-    )
-    parser.add_argument("--device", default="auto", help="cpu, cuda, ... (default: auto)")
+    add_fps(parser)
+    add_threshold(parser)
+    add_device(parser)
     parser.add_argument("--json", action="store_true", help="print the spans as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from sign2gpt.train.evaluation import pick_device
-    from sign2gpt.train.trained import load_trained, stage1_of
+    from sign2gpt.commands.options import device_of
+    from sign2gpt.localization import FIGURE_SUFFIXES
+    from sign2gpt.output_paths import check_output_file
+    from sign2gpt.train.trained import input_id, load_trained, stage1_of
 
-    device = pick_device(args.device)
+    check_output_file(args.out, FIGURE_SUFFIXES, "figure")
+    device = device_of(args)
     stage1 = stage1_of(load_trained(args.checkpoint, device), device)
     spans, shown = localize_video(stage1, args.video, args.out, args.fps, args.threshold)
     if args.json:
-        print(json.dumps({"video": str(args.video), "pseudo_glosses": spans}, ensure_ascii=False))
+        record = {"video": input_id(args.video), "pseudo_glosses": spans}
+        print(json.dumps(record, ensure_ascii=False))
     else:
         for span in spans:
             print(
@@ -46,19 +52,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def localize_video(stage1, video: Path, out: Path, fps: float, threshold: float):
-    """Spans above `threshold` and the pseudo-glosses drawn in the figure at `out`."""
-    from sign2gpt.data import collate_samples
+def localize_video(stage1, video: Path, out: Path, fps: float | None, threshold: float):
+    """Spans above `threshold` and the pseudo-glosses drawn in the figure at `out`.
+
+    `fps` None: the video's own frame rate."""
     from sign2gpt.localization import gloss_spans, plot_localization
     from sign2gpt.train.inference import class_probabilities, seconds_per_step
-    from sign2gpt.train.trained import video_dataset
+    from sign2gpt.train.trained import BadVideo, collate_inputs, video_dataset
 
-    dataset, errors = video_dataset(stage1.cfg, [video])
+    dataset, errors = video_dataset(stage1.cfg, [video], fps)
     if errors:
         raise errors[0]
-    batch = collate_samples([dataset[0]])
+    sample = dataset[0]
+    if isinstance(sample, BadVideo):
+        raise sample.error()
+    batch = collate_inputs([sample]).batch
     probs = class_probabilities(stage1, batch)[0]
-    step = seconds_per_step(stage1, fps)
+    step = seconds_per_step(stage1, dataset.fps[sample.id])
     words = stage1.vocab.words
     spans = [s.as_dict() for s in gloss_spans(probs, words, step, threshold)]
     title = f"{video.name}: pseudo-gloss class probability (outline > {threshold})"

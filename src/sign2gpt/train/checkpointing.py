@@ -47,4 +47,5 @@ class StageCheckpoints:
         return checkpoint_tensors(model.model)
 
     def load_tensors(self, tensors: dict[str, torch.Tensor], path: str) -> None:
-        load_model_tensors(self.model.model, tensors, path)
+        model = self.model.model
+        load_model_tensors(model, tensors, path, expected=checkpoint_tensors(model))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from sign2gpt.devices import check_device_name
 from sign2gpt.errors import ConfigError
+from sign2gpt.generation import GenerationSettings
 
 
 @dataclass
@@ -24,6 +26,7 @@ class TrainConfig:
     label_smoothing: float = 0.1
     seed: int = 0
     # Lightning Fabric settings: one GPU, several (ddp / fsdp) or several nodes from one config.
+    # accelerator: auto, cpu, cuda (gpu), cuda:N (that GPU alone) or mps; `--device` sets it.
     accelerator: str = "auto"
     devices: int = 1
     num_nodes: int = 1
@@ -57,6 +60,16 @@ class TrainConfig:
             raise ConfigError("train.devices and train.num_nodes must be >= 1")
         if self.validate_every < 1 or self.bleu_every < 1:
             raise ConfigError("train.validate_every and train.bleu_every must be >= 1")
+        check_device_name(self.accelerator, "train.accelerator")
+        try:
+            self.generation  # noqa: B018 (validates num_beams / max_new_tokens)
+        except ConfigError as exc:
+            raise ConfigError(f"train.{exc}") from None
+
+    @property
+    def generation(self) -> GenerationSettings:
+        """Beam search settings of the dev BLEU evaluation."""
+        return GenerationSettings(self.num_beams, self.max_new_tokens)
 
 
 def scaled_epochs(epochs: int, factor: float) -> int:

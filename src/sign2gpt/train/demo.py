@@ -40,6 +40,7 @@ class DemoSettings:
     lm: LMTraining = field(default_factory=lambda: LMTraining(epochs=4))
     vit: ViTTraining = field(default_factory=lambda: ViTTraining(epochs=4))
     overrides: list[str] = field(default_factory=list)  # applied to both stages
+    device: str = "auto"  # where the evaluation runs (training: train.accelerator)
     limit: int = 0  # at most this many sentences per split (0 = all; tests use a few)
 
 
@@ -99,8 +100,8 @@ def run_demo(settings: DemoSettings) -> dict[str, Any]:
         train_stage(stage2_cfg, stage2_run)
     best = stage2_run.checkpoint("best")
     with timer("evaluate (beam 4)"):
-        test = evaluate_checkpoint(best, "test")
-        unseen = evaluate_checkpoint(best, "test_unseen_signer")
+        test = evaluate_checkpoint(best, "test", device=settings.device)
+        unseen = evaluate_checkpoint(best, "test_unseen_signer", device=settings.device)
     baseline = frequent_sentence_scores(train_texts, references_of(test))
     with timer("localization figure"):
         figure = out / "localization.png"

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
 
 from sign2gpt.data import VideoBatch, VideoDataset
+from sign2gpt.generation import GenerationSettings
 from sign2gpt.localization import gloss_spans
 from sign2gpt.train.builders import transforms
 from sign2gpt.train.loaders import EvaluationBatches
-from sign2gpt.train.trained import TrainedModel
+from sign2gpt.train.trained import BadVideo, InputVideos, TrainedModel, collate_inputs
 from sign2gpt.train.translate_stage import TranslateModule
 
 # The sign encoder halves the frame rate once (average pool, stride 2).
@@ -35,20 +36,41 @@ def seconds_per_step(trained: TrainedModel, fps: float) -> float:
 def translate_dataset(
     trained: TrainedModel,
     dataset: VideoDataset,
+    settings: GenerationSettings,
     *,
-    num_beams: int = 4,
-    max_new_tokens: int = 64,
     batch_size: int | None = None,
 ) -> Iterator[Translation]:
     """Translate every video of `dataset` (stage-2 model), batch by batch."""
-    module = TranslateModule(trained.model, transforms(trained.cfg), trained.tokenizer).eval()
+    module = _translator(trained)
     with trained.model.decoder.fixed_weights():  # prepared once for the whole dataset
         for batch in EvaluationBatches(dataset, batch_size):
-            started = time.perf_counter()
-            texts = module.translate(batch, num_beams, max_new_tokens)
-            share = (time.perf_counter() - started) / len(batch)
-            for video_id, text, reference in zip(batch.ids, texts, batch.texts, strict=True):
-                yield Translation(video_id, text, reference, share)
+            yield from _translate_batch(module, batch, settings)
+
+
+def translate_inputs(
+    trained: TrainedModel, inputs: InputVideos, settings: GenerationSettings
+) -> Iterator[Translation | BadVideo]:
+    """Translate command-line videos; one that fails to decode comes back as a `BadVideo`."""
+    module = _translator(trained)
+    with trained.model.decoder.fixed_weights():
+        for item in EvaluationBatches(inputs, collate=collate_inputs):
+            yield from item.bad
+            if item.batch is not None:
+                yield from _translate_batch(module, item.batch, settings)
+
+
+def _translator(trained: TrainedModel) -> TranslateModule:
+    return TranslateModule(trained.model, transforms(trained.cfg), trained.tokenizer).eval()
+
+
+def _translate_batch(
+    module: TranslateModule, batch: VideoBatch, settings: GenerationSettings
+) -> Iterator[Translation]:
+    started = time.perf_counter()
+    texts = module.translate(batch, settings)
+    share = (time.perf_counter() - started) / len(batch)
+    for video_id, text, reference in zip(batch.ids, texts, batch.texts, strict=True):
+        yield Translation(video_id, text, reference, share)
 
 
 @torch.no_grad()
@@ -63,10 +85,30 @@ def localize_dataset(
     stage1: TrainedModel, dataset: VideoDataset, fps: float, threshold: float
 ) -> dict[str, list[dict]]:
     """Video id -> spans [{gloss, start, end, peak}] where each pseudo-gloss is signed."""
-    step = seconds_per_step(stage1, fps)
-    spans = {}
+    spans: dict[str, list[dict]] = {}
     for batch in EvaluationBatches(dataset):
-        for video_id, probs in zip(batch.ids, class_probabilities(stage1, batch), strict=True):
-            found = gloss_spans(probs, stage1.vocab.words, step, threshold)
-            spans[video_id] = [s.as_dict() for s in found]
+        spans |= _batch_spans(stage1, batch, lambda _: fps, threshold)
+    return spans
+
+
+def localize_inputs(
+    stage1: TrainedModel, inputs: InputVideos, threshold: float
+) -> dict[str, list[dict]]:
+    """`localize_dataset` for command-line videos: seconds at each video's own frame rate;
+    videos that fail to decode are left out (`translate_inputs` reports them)."""
+    spans: dict[str, list[dict]] = {}
+    for item in EvaluationBatches(inputs, collate=collate_inputs):
+        if item.batch is not None:
+            spans |= _batch_spans(stage1, item.batch, inputs.fps.__getitem__, threshold)
+    return spans
+
+
+def _batch_spans(
+    stage1: TrainedModel, batch: VideoBatch, fps_of: Callable[[str], float], threshold: float
+) -> dict[str, list[dict]]:
+    spans = {}
+    for video_id, probs in zip(batch.ids, class_probabilities(stage1, batch), strict=True):
+        step = seconds_per_step(stage1, fps_of(video_id))
+        found = gloss_spans(probs, stage1.vocab.words, step, threshold)
+        spans[video_id] = [s.as_dict() for s in found]
     return spans

@@ -84,8 +84,7 @@ def _train_process(fabric, cfg: RunConfig, run: RunDir, resume: bool, skip_bad: 
             lang=cfg.text.lang,
             epochs=cfg.train.epochs,
             bleu_every=cfg.train.bleu_every,
-            num_beams=cfg.train.num_beams,
-            max_new_tokens=cfg.train.max_new_tokens,
+            generation=cfg.train.generation,
         )
     data = training_epochs(
         train_set, cfg.train.seed, fabric.global_rank, fabric.world_size, collate

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sign2gpt.data import VideoBatch, VideoTransform
+from sign2gpt.generation import GenerationSettings
 from sign2gpt.metrics import translation_scores
 from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.models.tokenizer import TextTokenizer
@@ -77,12 +78,12 @@ class TranslateModule(nn.Module):
         return loss, {"token_accuracy": token_accuracy(logits, labels)}
 
     @torch.no_grad()
-    def translate(
-        self, batch: VideoBatch, num_beams: int = 4, max_new_tokens: int = 64
-    ) -> list[str]:
+    def translate(self, batch: VideoBatch, settings: GenerationSettings) -> list[str]:
         """Generated sentences for a batch of videos."""
         features, mask = self.sign_features(batch)
-        ids = self.model.decoder.generate(features, mask, num_beams, max_new_tokens)
+        ids = self.model.decoder.generate(
+            features, mask, settings.num_beams, settings.max_new_tokens
+        )
         return [self.tokenizer.decode(seq) for seq in ids]
 
 
@@ -93,7 +94,7 @@ def token_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def generate_split(
-    module: TranslateModule, batches: Iterable[VideoBatch], num_beams: int, max_new_tokens: int
+    module: TranslateModule, batches: Iterable[VideoBatch], settings: GenerationSettings
 ) -> tuple[list[str], list[str], list[str]]:
     """(ids, hypotheses, references) for every video of a split, in loader order."""
     ids: list[str] = []
@@ -101,7 +102,7 @@ def generate_split(
     references: list[str] = []
     with module.model.decoder.fixed_weights():  # prepared once for the whole split
         for batch in batches:
-            hypotheses += module.translate(batch, num_beams, max_new_tokens)
+            hypotheses += module.translate(batch, settings)
             references += batch.texts
             ids += batch.ids
     return ids, hypotheses, references
@@ -120,16 +121,14 @@ class TranslateTask(StageCheckpoints):
         lang: str,
         epochs: int,
         bleu_every: int,
-        num_beams: int,
-        max_new_tokens: int,
+        generation: GenerationSettings,
     ):
         self.model = module
         self.dev = dev
         self.lang = lang
         self.epochs = epochs
         self.bleu_every = bleu_every
-        self.num_beams = num_beams
-        self.max_new_tokens = max_new_tokens
+        self.generation = generation
 
     def validate(self, model: nn.Module, epoch: int) -> dict[str, float]:
         correct = total = 0.0
@@ -140,7 +139,7 @@ class TranslateTask(StageCheckpoints):
             total += real
         metrics = {"token_accuracy": correct / max(total, 1)}
         if epoch % self.bleu_every == 0 or epoch == self.epochs:
-            _, hyps, refs = generate_split(model, self.dev, self.num_beams, self.max_new_tokens)
+            _, hyps, refs = generate_split(model, self.dev, self.generation)
             scores = translation_scores(hyps, refs, lang=self.lang)
             metrics.update({k: v for k, v in scores.items() if isinstance(v, float)})
         return metrics

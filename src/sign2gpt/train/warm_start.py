@@ -19,9 +19,9 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from sign2gpt.devices import parse_device
 from sign2gpt.errors import ConfigError
 from sign2gpt.train.config import scaled_epochs
-from sign2gpt.train.evaluation import pick_device
 from sign2gpt.train.features import extract_features
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.run_config import RunConfig
@@ -62,7 +62,7 @@ def train_warm_started(
     if not cfg.init:
         raise ConfigError("a warm start needs a stage-1 checkpoint in `init`")
     features = Path(features)
-    stage1 = load_trained(cfg.init, pick_device(cfg.train.accelerator))
+    stage1 = load_trained(cfg.init, parse_device(cfg.train.accelerator))
     for split in (cfg.data.train_split, cfg.data.dev_split):
         extract_features(stage1, split, features)
     del stage1
