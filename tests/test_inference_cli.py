@@ -6,13 +6,15 @@ The checkpoints are tiny random-weight models saved as training saves them (no t
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 import pytest
 import torch
 
 from conftest import clip_frames, write_png_frames, write_tiny_run_config, write_video
-from sign2gpt.checkpoint import Checkpoint, save_checkpoint
+from sign2gpt.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from sign2gpt.cli import main
 from sign2gpt.config import to_dict
 from sign2gpt.models.sign2gpt import Sign2GPT
@@ -188,3 +190,154 @@ def test_device_names_map_to_torch_and_fabric(cpu_only_torch):
         fabric_accelerator("cuda:1", 2)
     with pytest.raises(ConfigError, match="unknown device"):
         resolve_device("cuda1")
+
+
+# ---- translate: input order, ids, frame rates, bad inputs --------------------------------
+
+
+def test_translate_keeps_input_order_and_ids_are_the_paths(checkpoints, videos, capsys):
+    inputs = [videos / n for n in ("long.mp4", "frames", "a.mp4", "mid.mp4", "a.avi")]
+    inputs += [videos / "x", videos / "y"]  # folders: their videos, x/v.mp4 and y/v.mp4
+    argv = ["translate", "--checkpoint", str(checkpoints["stage2"]), *map(str, inputs)]
+    code, out, err = _run(capsys, [*argv, "--beams", "1", "--max-new-tokens", "2"])
+    expected = [str(p) for p in inputs[:5]]
+    expected += [str(videos / "x" / "v.mp4"), str(videos / "y" / "v.mp4")]
+    assert code == 0 and not err, err
+    assert [line.split("\t")[0] for line in out] == expected, "input order, ids = paths as given"
+
+    code, out, _ = _run(capsys, [*argv, "--json", "--beams", "1", "--max-new-tokens", "2"])
+    records = [json.loads(line) for line in out]
+    assert code == 0 and [r["video"] for r in records] == expected
+    assert all("pseudo_glosses" in r for r in records), "the stage-1 init gives the spans"
+
+    figure = videos.parent / "loc.png"
+    for path in inputs[:2]:
+        code, out, _ = _run(capsys, ["localize", "--checkpoint", str(checkpoints["stage1"]),
+                                     str(path), "--out", str(figure), "--json"])  # fmt: skip
+        assert code == 0 and json.loads(out[0])["video"] == str(path), "the same id everywhere"
+
+
+def _last_end(spans: list[dict]) -> float:
+    assert spans, "the low threshold marks every pseudo-gloss"
+    return max(s["end"] for s in spans)
+
+
+def test_seconds_follow_the_container_frame_rate(checkpoints, videos, capsys, tmp_path):
+    figure = str(tmp_path / "loc.svg")
+    ends = {}
+    for name, extra in (("slow.mp4", []), ("fast.mp4", []), ("fast.mp4", ["--fps", "25"])):
+        argv = ["localize", "--checkpoint", str(checkpoints["stage2"]), str(videos / name),
+                "--out", figure, "--json", "--threshold", "0.01", *extra]  # fmt: skip
+        code, out, _ = _run(capsys, argv)
+        assert code == 0
+        ends[(name, *extra)] = _last_end(json.loads(out[0])["pseudo_glosses"])
+    assert ends[("fast.mp4",)] == pytest.approx(ends[("slow.mp4",)] / 2), "50 fps: half the time"
+    assert ends[("fast.mp4", "--fps", "25")] == pytest.approx(ends[("slow.mp4",)]), "--fps wins"
+
+    argv = ["translate", "--checkpoint", str(checkpoints["stage2"]), "--json", "--beams", "1",
+            "--max-new-tokens", "1", "--threshold", "0.01"]  # fmt: skip
+    code, out, _ = _run(capsys, [*argv, str(videos / "slow.mp4"), str(videos / "fast.mp4")])
+    slow, fast = (_last_end(json.loads(line)["pseudo_glosses"]) for line in out)
+    assert code == 0 and fast == pytest.approx(slow / 2)
+
+
+def test_frame_folders_and_unknown_rates_are_25_fps(videos):
+    from sign2gpt.data.sources import frame_rate
+
+    assert frame_rate(videos / "frames") == 25.0
+    assert frame_rate(videos / "fast.mp4") == 50.0
+
+
+def _lines_about(name: str, err: list[str], caplog) -> list[str]:
+    """Every line a user sees about `name`: stderr and log records (pytest captures logs)."""
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    return [line for line in err + logged if name in line]
+
+
+def test_bad_inputs_are_one_line_each_and_fail_the_exit_status(
+    checkpoints, videos, tmp_path, capsys, caplog
+):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "x.mp4").mkdir()  # an empty folder named like a video
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "images0001.png").write_bytes(b"not a png")
+    (broken / "images0002.png").write_bytes(b"")
+    argv = ["translate", "--checkpoint", str(checkpoints["stage2"]), "--beams", "1",
+            "--max-new-tokens", "1"]  # fmt: skip
+    for bad, problem in (
+        ("empty", "holds no videos"),
+        ("x.mp4", "holds no videos"),
+        ("broken", "cannot decode image"),
+        ("missing.mp4", "does not exist"),
+    ):
+        caplog.clear()
+        code, out, err = _run(capsys, [*argv, str(tmp_path / bad)])
+        assert code == 1 and not out, "nothing translated is a failure"
+        about = _lines_about(bad, err, caplog)
+        assert len(about) == 1 and problem in about[0], about
+        assert not any("every sample" in r.getMessage() for r in caplog.records)
+
+    caplog.clear()
+    good = videos / "a.mp4"
+    mixed = [str(good), str(broken), str(good), str(videos / "mid.mp4")]
+    code, out, err = _run(capsys, [*argv, *mixed])
+    assert code == 1, "a failure among good videos fails the exit status"
+    assert [line.split("\t")[0] for line in out] == [str(good), str(videos / "mid.mp4")]
+    assert len(_lines_about("broken", err, caplog)) == 1
+    assert any("given more than once" in line for line in _lines_about(str(good), err, caplog))
+    assert err[-1] == "2 translated, 1 failed"
+
+
+# ---- strict checkpoints and output paths --------------------------------------------------
+
+
+def test_checkpoint_missing_tensors_is_an_error_naming_them(
+    checkpoints, videos, tmp_path, capsys
+):
+    ckpt = load_checkpoint(checkpoints["stage2"])
+    assert "decoder.model.embed_tokens.weight" not in ckpt.model, "the frozen LM is by path"
+    damaged = tmp_path / "damaged.safetensors"
+    kept = {k: v for k, v in ckpt.model.items() if not k.startswith(("spatial.", "sign_encoder."))}
+    save_checkpoint(damaged, Checkpoint(model=kept, meta=ckpt.meta))
+    argv = ["translate", "--checkpoint", str(damaged), str(videos / "a.mp4")]
+    code, out, err = _run(capsys, argv)
+    assert code == 2 and not out and len(err) == 1
+    assert "lacks" in err[0] and ("'sign_encoder." in err[0] or "'spatial." in err[0]), err
+
+    extra = {**ckpt.model, "decoder.surplus": torch.zeros(1)}
+    save_checkpoint(damaged, Checkpoint(model=extra, meta=ckpt.meta))
+    code, _, err = _run(capsys, argv)
+    assert code == 2 and "'decoder.surplus'" in err[0]
+
+
+def _no_model_loading(monkeypatch):
+    def refuse(*_, **__):
+        raise AssertionError("the model was loaded before the output path was checked")
+
+    monkeypatch.setattr("sign2gpt.train.trained.load_trained", refuse)
+    monkeypatch.setattr("sign2gpt.train.evaluation.load_trained", refuse)
+
+
+@pytest.mark.parametrize(
+    "command, out, problem",
+    [
+        ("evaluate", "file/eval", "is a file"),
+        ("evaluate", "file", "is a file, not a folder"),
+        ("localize", "figure.txt", "unknown figure format '.txt'"),
+        ("localize", "figure", "unknown figure format"),
+        ("localize", "file/figure.png", "is a file"),
+        ("localize", "folder.png", "is a folder"),
+    ],
+)
+def test_output_paths_are_checked_before_any_work(
+    command, out, problem, checkpoints, videos, tmp_path, capsys, monkeypatch
+):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "folder.png").mkdir()
+    _no_model_loading(monkeypatch)
+    argv = [command, "--checkpoint", str(checkpoints["stage2"]), "--out", str(tmp_path / out)]
+    if command == "localize":
+        argv.append(str(videos / "a.mp4"))
+    code, _, err = _run(capsys, argv)
+    assert code == 2 and len(err) == 1 and problem in err[0], err
