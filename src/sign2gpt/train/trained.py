@@ -195,7 +195,8 @@ def _unique(paths: list[Path]) -> list[Path]:
     for path in paths:
         key = Path(os.path.abspath(path))  # not resolve(): two links to one file are two inputs
         if key in seen:
-            log.warning("%s: given more than once (as %s); translated once", path, seen[key])
+            spelled = "" if seen[key] == path else f" (as {seen[key]})"
+            log.warning("%s: given more than once%s; translated once", path, spelled)
         else:
             seen[key] = path
     return list(seen.values())
