@@ -18,12 +18,16 @@ from sign2gpt.generation import PAPER_THRESHOLD, GenerationSettings
 DEFAULT_GENERATION = GenerationSettings()
 
 
+def _convert(text: str, kind: type, what: str):
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+
+
 def positive_int(text: str) -> int:
     """argparse type: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    value = _convert(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
@@ -31,24 +35,16 @@ def positive_int(text: str) -> int:
 
 def positive_float(text: str) -> float:
     """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
+    if not 0 < _convert(text, float, "a number") < float("inf"):  # NaN fails too
         raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
-    return value
+    return float(text)
 
 
 def probability(text: str) -> float:
     """argparse type: a number in (0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < 1:
+    if not 0 < _convert(text, float, "a number") < 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
+    return float(text)
 
 
 def device_name(text: str) -> str:
@@ -60,7 +56,11 @@ def device_name(text: str) -> str:
 
 
 def add_checkpoint(parser: argparse.ArgumentParser, help: str) -> None:
-    """`--checkpoint FILE` (required)."""
+    """`--checkpoint FILE` (required).
+
+    Where the model comes from is chosen here only, so another source (say `--model DIR`, a
+    mutually exclusive group with `--checkpoint`) is one change for every command.
+    """
     parser.add_argument("--checkpoint", type=Path, required=True, help=help)
 
 

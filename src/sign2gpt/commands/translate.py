@@ -4,9 +4,10 @@ Each input is a video file (MP4, WebM, AVI, ...), a folder of frames (PNG/JPG) o
 such videos / frame folders. A video's id is its path as given (a folder's videos: the folder
 path / the file name). A bad video is reported in one line and skipped; the others are
 translated. Exit status 0 when every video was translated, 1 when any failed or nothing was
-translated, 2 for a bad option, device or checkpoint (docs/inference.md has the details). `--json` prints one JSON object per video with the
-timing and, when the run has a stage-1 model (its `init`), when each pseudo-gloss was signed
-(in seconds at the video's own frame rate; `--fps` overrides it, frame folders are 25 fps).
+translated, 2 for a bad option, device or checkpoint (docs/inference.md has the details).
+`--json` prints one JSON object per video with the timing and, when the run has a stage-1
+model (its `init`), when each pseudo-gloss was signed (in seconds at the video's own frame
+rate; `--fps` overrides it, frame folders are 25 fps).
 
 Example:
   sign2gpt translate --checkpoint runs/.../checkpoints/best.safetensors clip.mp4 more-clips/
