@@ -90,8 +90,9 @@ def load_model_tensors(
         module: the model, already holding its pretrained frozen weights.
         tensors: the checkpoint's model tensors.
         path: the checkpoint, for messages.
-        expected: the tensors the checkpoint must hold (default: all of `module`'s). Callers
-            leave out frozen parts that a pretrained file referenced by path provides.
+        expected: the tensors the checkpoint must hold; any absent is an error. Callers
+            leave out frozen parts that a pretrained file referenced by path provides. None:
+            no check (a partial load that other files complete).
     """
     own = module.state_dict()
     unknown = sorted(set(tensors) - set(own))
@@ -99,7 +100,7 @@ def load_model_tensors(
         raise CheckpointError(
             path, f"holds {len(unknown)} tensors this model does not have: {_first(unknown)}"
         )
-    missing = sorted(set(own if expected is None else expected) - set(tensors))
+    missing = sorted(set(expected or ()) - set(tensors))
     if missing:  # loading anyway would translate with random weights, silently
         raise CheckpointError(
             path,

@@ -13,7 +13,7 @@ from sign2gpt.generation import GenerationSettings
 from sign2gpt.localization import gloss_spans
 from sign2gpt.train.builders import transforms
 from sign2gpt.train.loaders import EvaluationBatches
-from sign2gpt.train.trained import BadVideo, InputVideos, TrainedModel, collate_inputs
+from sign2gpt.train.trained import BadVideo, CommandLineVideos, TrainedModel, collate_inputs
 from sign2gpt.train.translate_stage import TranslateModule
 
 # The sign encoder halves the frame rate once (average pool, stride 2).
@@ -48,7 +48,7 @@ def translate_dataset(
 
 
 def translate_inputs(
-    trained: TrainedModel, inputs: InputVideos, settings: GenerationSettings
+    trained: TrainedModel, inputs: CommandLineVideos, settings: GenerationSettings
 ) -> Iterator[Translation | BadVideo]:
     """Translate command-line videos; one that fails to decode comes back as a `BadVideo`."""
     module = _translator(trained)
@@ -92,7 +92,7 @@ def localize_dataset(
 
 
 def localize_inputs(
-    stage1: TrainedModel, inputs: InputVideos, threshold: float
+    stage1: TrainedModel, inputs: CommandLineVideos, threshold: float
 ) -> dict[str, list[dict]]:
     """`localize_dataset` for command-line videos: seconds at each video's own frame rate;
     videos that fail to decode are left out (`translate_inputs` reports them)."""

@@ -118,7 +118,7 @@ class InputBatch:
     bad: list[BadVideo]
 
 
-class InputVideos(VideoDataset):
+class CommandLineVideos(VideoDataset):
     """Videos given on the command line, each with its frame rate.
 
     A video that fails to decode becomes a `BadVideo` in its batch (see `collate_inputs`), so
@@ -146,7 +146,7 @@ def collate_inputs(samples: list[Sample | BadVideo]) -> InputBatch:
 
 def video_dataset(
     cfg: RunConfig, paths: list[Path], fps: float | None = None
-) -> tuple[InputVideos, list[DataError]]:
+) -> tuple[CommandLineVideos, list[DataError]]:
     """A dataset over video files / frame folders given on the command line.
 
     Bad videos are returned as errors (one per video), so a folder of 100 videos with one bad
@@ -163,7 +163,7 @@ def video_dataset(
             continue
         records.append(record)
         counts.append(count)
-    return InputVideos(cfg, records, counts, rates), errors
+    return CommandLineVideos(cfg, records, counts, rates), errors
 
 
 def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[DataError]]:
