@@ -34,8 +34,15 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A bad option is one line and exit 2 (the usage is in `--help`), not a usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="sign2gpt",
         description="Sign2GPT: gloss-free sign language translation with a frozen LLM.",
     )

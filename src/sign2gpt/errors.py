@@ -31,3 +31,12 @@ class CheckpointError(Sign2GPTError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{path}: {problem}")
+
+
+class OutputError(Sign2GPTError):
+    """An output path cannot be written (under a file, not writable, unknown format)."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")

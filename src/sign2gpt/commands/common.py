@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sign2gpt.commands.options import add_device
 
 if TYPE_CHECKING:
     from sign2gpt.run_config import RunConfig
@@ -13,7 +16,7 @@ AUTO = "auto"  # --resume auto
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """`-c CONFIG`, `--resume RUN_DIR`, `--skip-bad` and `key=value` overrides."""
+    """`-c CONFIG`, `--resume RUN_DIR`, `--skip-bad`, `--device` and `key=value` overrides."""
     parser.add_argument("-c", "--config", type=Path, help="YAML run config")
     parser.add_argument(
         "--resume",
@@ -28,6 +31,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="leave out corpus rows that fail to read (each one is reported); default: stop",
     )
+    add_device(parser, default=None)  # sets train.accelerator (cuda:N: that GPU alone)
     add_overrides(parser)
 
 
@@ -80,6 +84,7 @@ def stage_main(args: argparse.Namespace, stage: str, extra: list[str]) -> int:
 def _load_or_resume(args: argparse.Namespace, stage: str, extra: list[str]):
     """(config, run folder, whether it resumes) from `-c`, `--resume RUN_DIR` or
     `-c C --resume auto`; everything is checked before any work."""
+    from sign2gpt.devices import check_available, device_overrides
     from sign2gpt.errors import CheckpointError, ConfigError
     from sign2gpt.run_config import load_run_config
     from sign2gpt.train.run import find_resumable, launched_rank, resume_run, start_run
@@ -89,13 +94,14 @@ def _load_or_resume(args: argparse.Namespace, stage: str, extra: list[str]):
         if args.config or args.overrides or extra:
             raise ConfigError("--resume continues a run with its saved config; drop -c/overrides")
         cfg, run = resume_run(args.resume)
-        return cfg, run, True
+        return _on_device(cfg, args), run, True
     if args.config is None:
         hint = " (--resume auto finds the run by the config's name)" if auto else ""
         raise ConfigError(f"give a config with -c CONFIG (or --resume RUN_DIR){hint}")
     # The command names the stage: `pretrain -c <a translate config>` trains stage 1.
     stage_override = ["model.stage=pretrain"] if stage == "pretrain" else []
-    cfg = load_run_config(args.config, [*stage_override, *args.overrides, *extra])
+    overrides = [*stage_override, *args.overrides, *extra, *device_overrides(args.device)]
+    cfg = load_run_config(args.config, overrides)
     if cfg.stage != stage:
         command = "pretrain" if cfg.stage == "pretrain" else "train"
         raise ConfigError(f"{args.config}: model.stage is {cfg.stage!r}; use `sign2gpt {command}`")
@@ -107,7 +113,20 @@ def _load_or_resume(args: argparse.Namespace, stage: str, extra: list[str]):
         if launched_rank() == 0:
             print(f"--resume auto: continuing {previous.root} (with its saved config)")
         cfg, run = resume_run(previous.root)
-        return cfg, run, True
+        return _on_device(cfg, args), run, True
     if auto and launched_rank() == 0:
         print(f"--resume auto: no run of {cfg.name!r} in {cfg.out_dir} to continue; starting one")
+    check_available(cfg.train.accelerator, "--device" if args.device else "train.accelerator")
     return cfg, start_run(cfg), False
+
+
+def _on_device(cfg: RunConfig, args: argparse.Namespace) -> RunConfig:
+    """A resumed run's config on `--device` when given (another machine: its device; the
+    run's saved config otherwise), checked to be usable here."""
+    from sign2gpt.devices import check_available
+
+    if args.device:
+        train = dataclasses.replace(cfg.train, accelerator=args.device)
+        cfg = dataclasses.replace(cfg, train=train)
+    check_available(cfg.train.accelerator, "--device" if args.device else "train.accelerator")
+    return cfg

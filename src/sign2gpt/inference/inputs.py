@@ -45,7 +45,12 @@ class InputVideos(VideoDataset):
         if index not in self.arrays:
             return super().__getitem__(index)
         frames = self.arrays[index]
-        picked = frames[self._select(self.records[index], len(frames), shift=0)]
+        # The selection of a decoded video at evaluation: no shift, no trim, the same seeded
+        # random subset of a long clip under `data.long_clip_sampling: random`.
+        random_subset = self._generator(index) if self.cfg.long_clip_sampling == "random" else None
+        picked = frames[self._select(
+            self.records[index], len(frames), shift=0, end_trim=0, generator=random_subset
+        )]  # fmt: skip
         return Sample(str(index), resize_frames(picked, self.cfg.resize), "", "", "")
 
 

@@ -53,6 +53,7 @@ class DemoSettings:
         default_factory=lambda: WarmStart(z_epochs=30, end_to_end_epochs=1, end_to_end_lr=3e-4)
     )
     overrides: list[str] = field(default_factory=list)  # applied to both stages
+    device: str = "auto"  # where the evaluation runs (training: train.accelerator)
     limit: int = 0  # at most this many sentences per split (0 = all; tests use a few)
 
 
@@ -113,9 +114,9 @@ def run_demo(settings: DemoSettings) -> dict[str, Any]:
         stage2_run = train_end_to_end_from(stage2_cfg, z_run, epochs)
     best = stage2_run.checkpoint("best")
     with timer("evaluate (beam 4)"):
-        test = evaluate_checkpoint(best, "test")
-        unseen = evaluate_checkpoint(best, "test_unseen_signer")
-        z_test = evaluate_checkpoint(z_run.checkpoint("best"), "test")
+        test = evaluate_checkpoint(best, "test", device=settings.device)
+        unseen = evaluate_checkpoint(best, "test_unseen_signer", device=settings.device)
+        z_test = evaluate_checkpoint(z_run.checkpoint("best"), "test", device=settings.device)
     baseline = frequent_sentence_scores(train_texts, references_of(test))
     with timer("localization figure"):
         figure = out / "localization.png"

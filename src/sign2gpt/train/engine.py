@@ -22,6 +22,7 @@ from lightning.fabric import Fabric
 from tqdm.auto import tqdm
 
 from sign2gpt.checkpoint import Checkpoint, save_checkpoint
+from sign2gpt.devices import check_available, fabric_accelerator
 from sign2gpt.errors import CheckpointError, Sign2GPTError
 from sign2gpt.io import write_json
 from sign2gpt.train.loaders import EpochData
@@ -107,12 +108,13 @@ def clip_gradients(fabric: Fabric, model: Any, optimizer: Any, cfg: TrainConfig)
 def make_fabric(cfg: TrainConfig, loggers: list | None = None) -> Fabric:
     """Build the Fabric instance of a run (devices, strategy, precision)."""
     precision = cfg.precision
-    accelerator = cfg.accelerator
+    check_available(cfg.accelerator, "train.accelerator")  # one line, not Lightning's traceback
+    accelerator, devices = fabric_accelerator(cfg.accelerator, cfg.devices)
     if precision == "16-mixed" and not torch.cuda.is_available():
         precision = "bf16-mixed"  # fp16 autocast needs a GPU
     return Fabric(
         accelerator=accelerator,
-        devices=cfg.devices,
+        devices=devices,
         num_nodes=cfg.num_nodes,
         strategy=cfg.strategy,
         precision=precision,

@@ -119,8 +119,7 @@ def _train_process(fabric, cfg: RunConfig, run: RunDir, resume: bool, skip_bad: 
             lang=cfg.text.lang,
             epochs=cfg.train.epochs,
             bleu_every=cfg.train.bleu_every,
-            num_beams=cfg.train.num_beams,
-            max_new_tokens=cfg.train.max_new_tokens,
+            generation=cfg.train.generation,
             selection=cfg.train.translate_selection,
             convention=cfg.train.bleu_convention,
         )
