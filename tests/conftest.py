@@ -46,13 +46,13 @@ def write_png_frames(folder: Path, frames: np.ndarray, pattern: str = "images{:0
         Image.fromarray(frame).save(folder / pattern.format(t))
 
 
-def write_video(path: Path, frames: np.ndarray, codec: str = "mpeg4") -> None:
+def write_video(path: Path, frames: np.ndarray, codec: str = "mpeg4", fps: int = 25) -> None:
     """Encode (T, H, W, 3) uint8 frames (even H, W) into a video file with PyAV."""
     import av
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), mode="w") as container:
-        stream = container.add_stream(codec, rate=25)
+        stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"
         stream.options = {"qscale": "1"} if codec == "mpeg4" else {}

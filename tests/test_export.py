@@ -64,6 +64,7 @@ def cli_translations(capsys, source: list[str], videos: list[Path]) -> dict[str,
             "--max-new-tokens", "6", "--device", "cpu"]  # fmt: skip
     assert main(args) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [line["video"] for line in lines] == list(map(str, videos))  # ids: paths, in order
     return {line["video"]: line for line in lines}
 
 
@@ -194,7 +195,7 @@ def test_moved_export_translates_the_same_without_its_run_lm_and_vit(
 
     monkeypatch.setattr(torch, "load", no_pickle)
     translator = Translator.from_pretrained(moved, device="cpu")
-    texts = [expected[v.name]["text"] for v in videos]
+    texts = [expected[str(v)]["text"] for v in videos]
     batch = translator.translate([str(v) for v in videos], num_beams=2, max_new_tokens=6)
     assert [r.text for r in batch] == texts
     frames = [read_all_frames(v) for v in videos]
@@ -204,7 +205,7 @@ def test_moved_export_translates_the_same_without_its_run_lm_and_vit(
     single = translator.translate(videos[0], num_beams=2, max_new_tokens=6)
     assert single.text == texts[0] and single.seconds > 0
     # The stage-1 head travelled along: the same pseudo-gloss spans as the checkpoint's run.
-    assert [s.as_dict() for s in batch[0].glosses] == expected[videos[0].name]["pseudo_glosses"]
+    assert [s.as_dict() for s in batch[0].glosses] == expected[str(videos[0])]["pseudo_glosses"]
 
     moved_cli = cli_translations(capsys, ["--model", str(moved)], videos)
     assert {k: v["text"] for k, v in moved_cli.items()} == {

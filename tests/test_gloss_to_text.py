@@ -10,6 +10,7 @@ import torch
 from sign2gpt.checkpoint import load_checkpoint
 from sign2gpt.data.readers.phoenix import corpus_file
 from sign2gpt.errors import CheckpointError, DataError
+from sign2gpt.generation import GenerationSettings
 from sign2gpt.models.config import model_config_from_dict
 from sign2gpt.run_config import RunConfig, run_config_from_dict
 from sign2gpt.synthbench.gloss_to_text import (
@@ -124,7 +125,7 @@ def test_trains_with_the_engine_and_evaluates_from_the_checkpoint(config: RunCon
     assert "bleu4" in progress.history[-1]
     best = run.checkpoint("best")
     assert load_checkpoint(best).meta["stage"] == "gloss_to_text"
-    result = evaluate_gloss_to_text(best, "dev", num_beams=2, max_new_tokens=8)
+    result = evaluate_gloss_to_text(best, "dev", generation=GenerationSettings(2, 8))
     assert result["sentences"] == 3
     assert {"bleu1", "bleu4", "rouge_l"} <= set(result)
     hypotheses = Path(result["files"]["hypotheses"]).read_text(encoding="utf-8")

@@ -119,3 +119,16 @@ def test_pretrain_train_translate_localize_and_info_with_kind_pose(
     clip = poses / "test_0.npz"
     assert main(["localize", "--checkpoint", str(best), str(clip), "--out", str(figure)]) == 0
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_keypoint_file_gives_its_own_frame_rate(tmp_path):
+    import numpy as np
+
+    from sign2gpt.data.frames import FRAME_FOLDER_FPS
+    from sign2gpt.data.sources import frame_rate
+
+    clip = keypoint_clip(6)
+    np.savez(tmp_path / "fifty.npz", keypoints=clip, fps=np.float32(50.0))
+    np.savez(tmp_path / "unknown.npz", keypoints=clip)
+    assert frame_rate(tmp_path / "fifty.npz") == 50.0
+    assert frame_rate(tmp_path / "unknown.npz") == FRAME_FOLDER_FPS

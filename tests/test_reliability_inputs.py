@@ -232,12 +232,12 @@ def write_run_config(path, **sections) -> str:
 @pytest.mark.parametrize(
     ("sections", "message"),
     [
-        ({"train": {"epochz": 3}}, r"bad\.yaml\.train: unknown key 'epochz'"),
-        ({"train": {"epochs": "ten"}}, r"bad\.yaml\.train\.epochs: expected an integer"),
-        ({"data": {"resize": 1.5}}, r"bad\.yaml\.data\.resize: expected an integer"),
+        ({"train": {"epochz": 3}}, r"bad\.yaml:train: unknown key 'epochz'"),
+        ({"train": {"epochs": "ten"}}, r"bad\.yaml:train\.epochs: expected an integer"),
+        ({"data": {"resize": 1.5}}, r"bad\.yaml:data\.resize: expected an integer"),
         ({"model": {"sign_encoder": {"dim": "big"}}}, r"bad\.yaml:model\.sign_encoder\.dim"),
         ({"outdir": "runs"}, r"bad\.yaml: unknown key 'outdir'"),
-        ({"text": {"lang": "fr"}}, r"bad\.yaml\.text\.lang: 'fr' is not one of"),
+        ({"text": {"lang": "fr"}}, r"bad\.yaml:text\.lang: 'fr' is not one of"),
     ],
 )
 def test_run_config_errors_name_file_and_key(tmp_path, sections, message):
@@ -251,7 +251,7 @@ def test_train_command_with_bad_config_exits_2_and_writes_nothing(tmp_path, caps
                             train={"lr": "fast"})
     assert main(["train", "-c", path]) == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and "bad.yaml.train.lr: expected a number" in err
+    assert len(err.strip().splitlines()) == 1 and "bad.yaml:train.lr: expected a number" in err
     assert not (tmp_path / "runs").exists()
 
 

@@ -11,6 +11,7 @@ import torch
 from sacrebleu.metrics import BLEU
 
 from sign2gpt.cli import main
+from sign2gpt.generation import GenerationSettings
 from sign2gpt.metrics import BleuConvention, corpus_bleu, split_characters, translation_scores
 from sign2gpt.run_config import load_run_config
 from sign2gpt.synthbench.language_model import IGNORE
@@ -169,15 +170,15 @@ class TeacherForcedStub(torch.nn.Module):
 def test_teacher_forced_selection_scores_every_validation_without_generating():
     dev = [SimpleNamespace(texts=["a b c d e", "b c d e f"])]
     task = TranslateTask(
-        TeacherForcedStub(), dev, lang="de", epochs=10, bleu_every=5, num_beams=1,
-        max_new_tokens=4, selection="teacher_forced_bleu",
+        TeacherForcedStub(), dev, lang="de", epochs=10, bleu_every=5,
+        generation=GenerationSettings(1, 4), selection="teacher_forced_bleu",
         convention=BleuConvention("none", "floor"),
     )  # fmt: skip
     assert task.selection_metric == "teacher_forced_bleu4"
     metrics = task.validate(task.model, epoch=1)  # not a BLEU epoch: no generation
     assert metrics == {"token_accuracy": 1.0, "teacher_forced_bleu4": pytest.approx(100.0)}
     beam = TranslateTask(TeacherForcedStub(), dev, lang="de", epochs=10, bleu_every=5,
-                         num_beams=1, max_new_tokens=4)  # fmt: skip
+                         generation=GenerationSettings(1, 4))  # fmt: skip
     assert beam.selection_metric == "bleu4"
     # Logged under beam selection too (with the default convention), still no generation.
     assert beam.validate(beam.model, epoch=1) == metrics

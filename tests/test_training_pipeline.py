@@ -16,7 +16,7 @@ import torch
 
 from sign2gpt.checkpoint import load_checkpoint
 from sign2gpt.cli import main
-from sign2gpt.inference.evaluation import pick_device
+from sign2gpt.devices import parse_device as pick_device
 from sign2gpt.inference.trained import load_trained, stage1_of
 from sign2gpt.models.config import model_config_from_dict
 from sign2gpt.models.sign2gpt import Sign2GPT

@@ -8,7 +8,9 @@ same result.
 
 from __future__ import annotations
 
+import errno
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,8 +48,22 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> None:
         meta["optimizer"] = optim_meta
     tensors.update({_RNG + k: v.contiguous().cpu() for k, v in ckpt.rng.items()})
     metadata = {"format": FORMAT, "meta": json.dumps(meta, ensure_ascii=False)}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=metadata)
+    try:
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp), metadata=metadata)
+    except (OSError, SafetensorError) as exc:
+        if not _is_disk_full(exc):
+            raise
+        raise CheckpointError(
+            path, "no space left on the device while writing it; the previous file is intact"
+        ) from None
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC from Python (OSError) or from safetensors' Rust writer (`Os { code: 28 ... }`)."""
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    return f"code: {errno.ENOSPC}," in str(exc) or "No space left" in str(exc)
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
@@ -78,14 +94,33 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 
 
 def load_model_tensors(
-    module: torch.nn.Module, tensors: dict[str, torch.Tensor], path: str | Path
+    module: torch.nn.Module,
+    tensors: dict[str, torch.Tensor],
+    path: str | Path,
+    expected: Iterable[str] | None = None,
 ) -> None:
-    """Copy checkpoint tensors into `module`, naming any mismatch (another model size?)."""
+    """Copy checkpoint tensors into `module`, naming any mismatch (another model size?).
+
+    Args:
+        module: the model, already holding its pretrained frozen weights.
+        tensors: the checkpoint's model tensors.
+        path: the checkpoint, for messages.
+        expected: the tensors the checkpoint must hold; any absent is an error. Callers
+            leave out frozen parts that a pretrained file referenced by path provides. None:
+            no check (a partial load that other files complete).
+    """
     own = module.state_dict()
     unknown = sorted(set(tensors) - set(own))
     if unknown:
         raise CheckpointError(
-            path, f"holds {len(unknown)} tensors this model does not have, e.g. {unknown[0]!r}"
+            path, f"holds {len(unknown)} tensors this model does not have: {_first(unknown)}"
+        )
+    missing = sorted(set(expected or ()) - set(tensors))
+    if missing:  # loading anyway would translate with random weights, silently
+        raise CheckpointError(
+            path,
+            f"lacks {len(missing)} tensors the model needs: {_first(missing)} "
+            "(a damaged checkpoint, or one from another model config)",
         )
     for name, value in tensors.items():
         if own[name].shape != value.shape:
@@ -95,6 +130,12 @@ def load_model_tensors(
                 f"{tuple(own[name].shape)}: the checkpoint is from another model size",
             )
     module.load_state_dict(tensors, strict=False)
+
+
+def _first(names: list[str], count: int = 3) -> str:
+    """The first `count` names, quoted, and how many more."""
+    shown = ", ".join(repr(name) for name in names[:count])
+    return shown + (f" and {len(names) - count} more" if len(names) > count else "")
 
 
 def _flatten_optimizer(state_dict: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict]:

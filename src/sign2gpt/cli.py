@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "data": "data",
     "pose": "pose",
     "glosses": "glosses",
+    "lm": "lm",
     "info": "info",
     "config": "config",
     "pretrain": "pretrain",
@@ -33,8 +34,15 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A bad option is one line and exit 2 (the usage is in `--help`), not a usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="sign2gpt",
         description="Sign2GPT: gloss-free sign language translation with a frozen LLM.",
     )
@@ -61,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except Sign2GPTError as exc:
         print(f"sign2gpt {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_status
     except KeyboardInterrupt:
         print(f"sign2gpt {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -6,9 +6,13 @@ config never silently falls back to a default.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
+import os
 import types
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,24 +43,53 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def config_dir() -> Path:
+    """The folder of the shipped configs: `$SIGN2GPT_CONFIG_DIR`, else the repository's
+    `configs/` (an editable install from a clone, the supported way to install)."""
+    configured = os.environ.get("SIGN2GPT_CONFIG_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2] / "configs"
+
+
+def find_base(path: Path, base: str) -> Path:
+    """The file a `base:` names: a file relative to `path`'s folder, else a shipped config
+    name (`phoenix14t/translate`, `.yaml` optional) under `config_dir()`, so that a copy of a
+    template works wherever it lives."""
+    relative = path.parent / base
+    if relative.is_file():
+        return relative.resolve()
+    shipped = config_dir() / base
+    for candidate in (shipped, shipped.with_name(shipped.name + ".yaml")):
+        if candidate.is_file():
+            return candidate.resolve()
+    raise ConfigError(
+        f"{path}: base {base!r} is neither a file next to it ({relative}) nor a shipped config "
+        f"under {config_dir()} (e.g. base: phoenix14t/translate)"
+    )
+
+
 def load_config(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a YAML config; a top-level `base: other.yaml` (relative to this file) is read first
-    and this file's keys are merged over it, so a variant states only what differs."""
+    """Read a YAML config; a top-level `base:` (see `find_base`) is read first and this file's
+    keys are merged over it, so a variant states only what differs."""
     path = Path(path)
     data = load_yaml(path)
     base = data.pop("base", None)
     if base is None:
         return data
-    if not isinstance(base, str):
-        raise ConfigError(f"{path}: base must be a file name, got {base!r}")
-    base_path = (path.parent / base).resolve()
-    if base_path in _seen:
+    if not isinstance(base, str) or not base.strip():
+        raise ConfigError(f"{path}: base must be a file or config name, got {base!r}")
+    base_path = find_base(path, base)
+    if base_path in _seen or base_path == path.resolve():
         raise ConfigError(f"{path}: base files form a cycle through {base_path}")
     return merge(load_config(base_path, (*_seen, path.resolve())), data)
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Return a copy of `data` with `a.b.c=value` overrides applied (values parsed as YAML)."""
+    """Return a copy of `data` with `a.b.c=value` overrides applied (values parsed as YAML).
+
+    Setting a `preset` drops the sub-sections the section had so far (see `merge`).
+    """
     result = _deep_copy(data)
     for item in overrides:
         key, sep, raw = item.partition("=")
@@ -70,19 +103,67 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             if not isinstance(child, dict):
                 raise ConfigError(f"override {item!r}: {part!r} is not a section")
             node = child
+        if parts[-1] == "preset":
+            node = _restart_at_preset(node)
         node[parts[-1]] = value
     return result
 
 
 def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """Recursively merge `update` into a copy of `base` (mappings merge, other values replace)."""
+    """Recursively merge `update` into a copy of `base` (mappings merge, other values replace).
+
+    A section of `update` that names a `preset` starts over from that preset: the base's
+    sub-sections there (e.g. the paper's explicit sizes) are dropped and only its plain keys
+    (`stage`, `freeze_visual`) are inherited, so a preset given later always wins.
+    """
     result = _deep_copy(base)
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = merge(result[key], value)
+            inherited = _restart_at_preset(result[key]) if "preset" in value else result[key]
+            result[key] = merge(inherited, value)
         else:
             result[key] = _deep_copy(value)
     return result
+
+
+def _restart_at_preset(section: dict[str, Any]) -> dict[str, Any]:
+    """`section` without its sub-mappings, in place (what a newly named preset replaces)."""
+    for key in [k for k, v in section.items() if isinstance(v, dict)]:
+        del section[key]
+    return section
+
+
+# Which override set which key path ("train.epochs" -> "train.epochs=ten") while a config
+# is being built, so that an error about that key names the override, not the file.
+_OVERRIDDEN: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "overridden", default=None
+)
+
+
+@contextlib.contextmanager
+def blaming_overrides(overrides: list[str]) -> Iterator[None]:
+    """Within the block, errors about a key set by one of `overrides` name that override."""
+    named = {item.partition("=")[0]: item for item in overrides}
+    token = _OVERRIDDEN.set(named)
+    try:
+        yield
+    finally:
+        _OVERRIDDEN.reset(token)
+
+
+def key_where(where: str, name: str) -> str:
+    """The location of key `name` inside `where`: `file.yaml:train.epochs` (one separator
+    between the file and the key path, dots inside the key path), or the override that set it.
+    """
+    child = f"{where}{name}" if where.endswith(":") else f"{where}.{name}"
+    if where.startswith("override "):
+        return child
+    item = (_OVERRIDDEN.get() or {}).get(child.rpartition(":")[2])
+    return f"override {item!r}" if item is not None else child
+
+
+def _label(where: str) -> str:
+    return where.rstrip(":")
 
 
 def from_dict(cls: type[T], data: dict[str, Any] | None, *, where: str = "config") -> T:
@@ -91,23 +172,28 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, *, where: str = "config
     Args:
         cls: the dataclass type to build.
         data: the mapping (from YAML); missing keys take the dataclass defaults.
-        where: a human-readable location (file name and key path) used in error messages.
+        where: the location used in error messages: `file.yaml:` for a whole file, or a
+            file and key path (`file.yaml:model`); see `key_where`.
     """
     data = data or {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
+        raise ConfigError(f"{_label(where)}: expected a mapping, got {type(data).__name__}")
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
     if unknown:
+        blamed = key_where(where, unknown[0])
+        prefix = blamed if blamed.startswith("override ") else _label(where)
         raise ConfigError(
-            f"{where}: unknown key {unknown[0]!r} (known keys: {', '.join(sorted(fields))})"
+            f"{prefix}: unknown key {unknown[0]!r} (known keys: {', '.join(sorted(fields))})"
         )
     hints = typing.get_type_hints(cls)
-    kwargs = {name: _convert(hints[name], value, f"{where}.{name}") for name, value in data.items()}
+    kwargs = {
+        name: _convert(hints[name], value, key_where(where, name)) for name, value in data.items()
+    }
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+        raise ConfigError(f"{_label(where)}: {exc}") from None
 
 
 def to_dict(obj: Any) -> Any:

@@ -8,6 +8,8 @@ from pathlib import Path
 class Sign2GPTError(Exception):
     """Base class of every error the CLI reports as a one-line message."""
 
+    exit_status = 2  # what the CLI exits with
+
 
 class ConfigError(Sign2GPTError):
     """A config file or override is invalid (unknown key, wrong type, bad value)."""
@@ -24,6 +26,15 @@ class DataError(Sign2GPTError):
 
 class CheckpointError(Sign2GPTError):
     """A checkpoint or weight file is missing, is not a checkpoint, or does not fit the model."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class OutputError(Sign2GPTError):
+    """An output path cannot be written (under a file, not writable, unknown format)."""
 
     def __init__(self, path: str | Path, problem: str):
         self.path = str(path)

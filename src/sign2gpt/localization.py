@@ -11,9 +11,13 @@ from pathlib import Path
 
 import torch
 
+from sign2gpt.generation import PAPER_THRESHOLD
 from sign2gpt.io import atomic_path
 
-PAPER_THRESHOLD = 0.2
+__all__ = ["FIGURE_SUFFIXES", "PAPER_THRESHOLD", "GlossSpan", "gloss_spans", "plot_localization"]
+
+# Figure formats `plot_localization` writes (matplotlib picks the format by extension).
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 
 @dataclass

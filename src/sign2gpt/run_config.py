@@ -6,14 +6,24 @@ key is checked (unknown keys and wrong types name the file and the key).
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sign2gpt.config import apply_overrides, from_dict, load_config, to_dict
+from sign2gpt.config import (
+    apply_overrides,
+    blaming_overrides,
+    from_dict,
+    key_where,
+    load_config,
+    to_dict,
+)
 from sign2gpt.data.config import DataConfig
 from sign2gpt.errors import ConfigError
 from sign2gpt.models.config import ModelConfig, model_config_from_dict
+from sign2gpt.models.weights import hf_vocab_size
 from sign2gpt.train_config import TrainConfig
 
 
@@ -80,13 +90,62 @@ def run_config_from_dict(data: dict[str, Any], where: str = "config") -> RunConf
     """Build a `RunConfig` from a (merged) mapping; `model:` may start from a named preset."""
     data = dict(data)
     if not data.get("data"):
-        raise ConfigError(f"{where}: the `data:` section is missing (data.root at least)")
+        raise ConfigError(
+            f"{where.rstrip(':')}: the `data:` section is missing (data.root at least)"
+        )
     # Resolve the model preset first; from_dict then checks the result like any other section.
-    data["model"] = to_dict(model_config_from_dict(data.get("model"), where=f"{where}:model"))
+    model_where = key_where(where, "model")
+    model = to_dict(model_config_from_dict(data.get("model"), where=model_where))
+    decoder = model["decoder"]
+    given = "vocab_size" in ((data.get("model") or {}).get("decoder") or {})
+    if not given and decoder["pretrained"] is not None:
+        # The LM folder knows its embedding size: a stand-in from `sign2gpt lm train` has
+        # its tokenizer's, the real XGLM 256008.
+        decoder["vocab_size"] = hf_vocab_size(decoder["pretrained"]) or decoder["vocab_size"]
+    data["model"] = model
     return from_dict(RunConfig, data, where=where)
 
 
 def load_run_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
-    """Read a YAML config and apply `key.sub=value` overrides."""
-    data = apply_overrides(load_config(path), overrides or [])
-    return run_config_from_dict(data, where=str(path))
+    """Read a YAML config and apply `key.sub=value` overrides; relative paths become absolute
+    (relative to the working directory, as documented), so that the run folder's config and
+    its checkpoints work from any other folder."""
+    overrides = overrides or []
+    data = apply_overrides(load_config(path), overrides)
+    with blaming_overrides(overrides):
+        return absolute_paths(run_config_from_dict(data, where=f"{path}:"))
+
+
+def absolute_paths(cfg: RunConfig) -> RunConfig:
+    """`cfg` with every path it names made absolute (symlinks kept as given)."""
+
+    def absolute(path):
+        return None if path is None else type(path)(os.path.abspath(path))
+
+    model = dataclasses.replace(
+        cfg.model,
+        spatial=dataclasses.replace(
+            cfg.model.spatial, pretrained=absolute(cfg.model.spatial.pretrained)
+        ),
+        decoder=dataclasses.replace(
+            cfg.model.decoder, pretrained=absolute(cfg.model.decoder.pretrained)
+        ),
+    )
+    text = dataclasses.replace(
+        cfg.text,
+        glosses=absolute(cfg.text.glosses),
+        vectors=absolute(cfg.text.vectors),
+        tokenizer=absolute(cfg.text.tokenizer),
+    )
+    data = dataclasses.replace(
+        cfg.data, root=absolute(cfg.data.root), cache_dir=absolute(cfg.data.cache_dir)
+    )
+    return dataclasses.replace(
+        cfg,
+        out_dir=absolute(cfg.out_dir),
+        init=absolute(cfg.init),
+        features=absolute(cfg.features),
+        model=model,
+        data=data,
+        text=text,
+    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from sign2gpt.devices import check_device_name
 from sign2gpt.errors import ConfigError
+from sign2gpt.generation import GenerationSettings
 from sign2gpt.metrics import BleuConvention, BleuSmooth, BleuTokenize
 
 
@@ -48,6 +50,7 @@ class TrainConfig:
     label_smoothing: float = 0.1
     seed: int = 0
     # Lightning Fabric settings: one GPU, several (ddp / fsdp) or several nodes from one config.
+    # accelerator: auto, cpu, cuda (gpu), cuda:N (that GPU alone) or mps; `--device` sets it.
     accelerator: str = "auto"
     devices: int = 1
     num_nodes: int = 1
@@ -97,6 +100,16 @@ class TrainConfig:
                 "train.grad_clip_value needs precision 32-true or bf16-mixed (16-mixed's "
                 "gradient scaler unscales once per step, for one clipping only)"
             )
+        check_device_name(self.accelerator, "train.accelerator")
+        try:
+            self.generation  # noqa: B018 (validates num_beams / max_new_tokens)
+        except ConfigError as exc:
+            raise ConfigError(f"train.{exc}") from None
+
+    @property
+    def generation(self) -> GenerationSettings:
+        """Beam search settings of the dev BLEU evaluation."""
+        return GenerationSettings(self.num_beams, self.max_new_tokens)
 
     @property
     def bleu_convention(self) -> BleuConvention:

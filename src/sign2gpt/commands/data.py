@@ -5,7 +5,8 @@
   sign2gpt data cache --config C [--split S]   decode + resize every frame of a split into one
                                                memory-mapped file under data.cache_dir
 
-Only the `data:` section of the config is read.
+The whole run config is checked (a config that passes also starts training); the corpus
+is described by its `data:` section.
 """
 
 from __future__ import annotations
@@ -44,29 +45,31 @@ def run(args: argparse.Namespace) -> int:
 
 
 def load_data_config(path: str, overrides: list[str]) -> DataConfig:
-    """The `data:` section of a YAML config (with `data.key=value` overrides) as DataConfig."""
-    from sign2gpt.config import apply_overrides, from_dict, load_config
-    from sign2gpt.data.config import DataConfig
+    """The `data:` section of a run config (with `key=value` overrides) as DataConfig. The
+    whole config is checked, so that a corpus that passes also starts training."""
+    from sign2gpt.config import apply_overrides, load_config
     from sign2gpt.errors import ConfigError
+    from sign2gpt.run_config import load_run_config
 
-    raw = apply_overrides(load_config(path), overrides)
-    if "data" not in raw:
+    if "data" not in apply_overrides(load_config(path), overrides):
         raise ConfigError(f"{path}: no data: section")
-    return from_dict(DataConfig, raw["data"], where=f"{path}:data")
+    return load_run_config(path, overrides).data
 
 
 def _check(cfg: DataConfig, splits: list[str], *, verify: bool) -> int:
     from sign2gpt.data.check import check_corpus
 
-    reports = check_corpus(cfg, splits, verify=verify, progress=sys.stderr.isatty())
-    bad = 0
-    for report in reports:
+    corpus = check_corpus(cfg, splits, verify=verify, progress=sys.stderr.isatty())
+    for report in corpus.splits:
         print("\n".join(report.summary(cfg)))
         for problem in report.problems:
             print(f"  BAD {problem}")
-        bad += len(report.problems)
-    rows = sum(r.rows for r in reports)
-    print(f"total: {rows} rows, {bad} bad" + ("" if bad else " - corpus OK"))
+    if corpus.shared:
+        print(f"lines of no known split: {len(corpus.shared)} bad")
+        for problem in corpus.shared:
+            print(f"  BAD {problem}")
+    bad = corpus.bad
+    print(f"total: {corpus.rows} rows, {bad} bad" + ("" if bad else " - corpus OK"))
     return 1 if bad else 0
 
 

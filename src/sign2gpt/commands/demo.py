@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 
 from sign2gpt.commands.common import add_overrides
+from sign2gpt.commands.options import add_device
 
 REPO_CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "synth-small"
 
@@ -29,14 +30,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "configs/synth-small)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_device(parser, default=None)
     add_overrides(parser, help="overrides for both stages, e.g. train.epochs=4")
 
 
 def run(args: argparse.Namespace) -> int:
+    from sign2gpt.devices import check_available, device_overrides
     from sign2gpt.errors import ConfigError
     from sign2gpt.synthbench.demo import DemoSettings, run_demo
 
     if not (args.config_dir / "pretrain.yaml").is_file():
         raise ConfigError(f"{args.config_dir}: no pretrain.yaml (give --config-dir)")
-    run_demo(DemoSettings(args.out, args.config_dir, args.seed, overrides=args.overrides))
+    if args.device:
+        check_available(args.device)
+    overrides = [*args.overrides, *device_overrides(args.device)]
+    device = args.device or "auto"
+    run_demo(DemoSettings(args.out, args.config_dir, args.seed, overrides=overrides, device=device))
     return 0

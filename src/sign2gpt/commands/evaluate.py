@@ -2,7 +2,8 @@
 
 Writes `<out>/<split>.hyp.txt`, `<split>.ref.txt`, `<split>.ids.txt` and `<split>.json`
 (scores with the sacrebleu signature). Default out: the checkpoint's run folder / eval (for an
-exported `--model DIR`: DIR-eval beside it, so the model folder stays as exported).
+exported `--model DIR`: DIR-eval beside it, so the model folder stays as exported). The
+output folder is checked before any work.
 
 Example:
   sign2gpt evaluate --checkpoint runs/.../checkpoints/best.safetensors --split test
@@ -13,7 +14,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sign2gpt.commands.model_option import add_model_arguments, model_path
+from sign2gpt.commands.options import (
+    add_device,
+    add_generation,
+    add_model_arguments,
+    model_path,
+    positive_int,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,12 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, help="output folder (default: <run>/eval; --model DIR: DIR-eval)"
     )
-    parser.add_argument("--beams", type=int, default=4, help="beam size (default: 4)")
+    add_generation(parser)
     parser.add_argument(
-        "--max-new-tokens", type=int, default=64, help="longest output (default: 64)"
+        "--batch-size", type=positive_int, help="videos per batch (default: config)"
     )
-    parser.add_argument("--batch-size", type=int, help="videos per batch (default: config)")
-    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 ... (default: auto)")
+    add_device(parser)
     parser.add_argument("--skip-bad", action="store_true", help="leave out unreadable videos")
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
 
@@ -35,14 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from sign2gpt.commands.options import generation_settings
     from sign2gpt.inference.evaluation import evaluate_checkpoint
 
     result = evaluate_checkpoint(
         model_path(args),
         args.split,
         out=args.out,
-        num_beams=args.beams,
-        max_new_tokens=args.max_new_tokens,
+        generation=generation_settings(args),
         batch_size=args.batch_size,
         device=args.device,
         skip_bad=args.skip_bad,

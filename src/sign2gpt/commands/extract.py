@@ -15,22 +15,26 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sign2gpt.commands.options import add_checkpoint, add_device
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=Path, required=True, help="stage-1 checkpoint")
+    add_checkpoint(parser, "stage-1 checkpoint")
     parser.add_argument("--split", required=True, help="split to extract (e.g. train, dev)")
     parser.add_argument("--out", type=Path, required=True, help="feature folder")
-    parser.add_argument("--device", default="auto", help="cpu, cuda, ... (default: auto)")
+    add_device(parser)
     parser.add_argument("--skip-bad", action="store_true", help="leave out unreadable videos")
 
 
 def run(args: argparse.Namespace) -> int:
+    from sign2gpt.commands.options import device_of
     from sign2gpt.errors import CheckpointError
-    from sign2gpt.inference.evaluation import pick_device
     from sign2gpt.inference.trained import load_trained
+    from sign2gpt.output_paths import check_output_folder
     from sign2gpt.train.features import extract_features
 
-    trained = load_trained(args.checkpoint, pick_device(args.device))
+    check_output_folder(args.out, "feature folder")
+    trained = load_trained(args.checkpoint, device_of(args))
     if trained.cfg.stage != "pretrain":
         raise CheckpointError(args.checkpoint, "is not a stage-1 (pretrain) checkpoint")
     index = extract_features(trained, args.split, args.out, skip_bad=args.skip_bad)

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from sign2gpt.data.config import DataConfig
 from sign2gpt.data.frames import num_kept_frames
-from sign2gpt.data.readers import read_split
-from sign2gpt.data.records import Problem, VideoRecord
+from sign2gpt.data.readers import read_split, split_file
+from sign2gpt.data.records import Problem, VideoRecord, file_order
 from sign2gpt.data.sources import count_frames
 from sign2gpt.errors import DataError
 
@@ -67,6 +67,9 @@ def check_split(
     except DataError as exc:
         report.problems.append(Problem(exc.path, exc.problem))
         return report
+    if not table.num_rows:  # a header-only file, or no row names this split
+        report.problems.append(Problem(str(split_file(cfg, split)), f"no rows of split {split!r}"))
+        return report
     report.rows = table.num_rows
     report.problems.extend(table.problems)
     results = _probe_all(table.records, cfg.min_frames, verify, cfg.num_workers)
@@ -79,26 +82,46 @@ def check_split(
         report.frame_counts.append(count)
         report.texts.append(record.text)
         report.signers.add(record.signer)
+    report.problems.sort(key=file_order)
     return report
+
+
+@dataclass
+class CorpusReport:
+    """`check_split` of each split, plus the defects of files several splits share (a shared
+    manifest's unreadable or unknown-split lines), reported once and charged to no split."""
+
+    splits: list[SplitReport]
+    shared: list[Problem]
+
+    @property
+    def rows(self) -> int:
+        return sum(r.rows for r in self.splits) + len(self.shared)
+
+    @property
+    def bad(self) -> int:
+        return sum(len(r.problems) for r in self.splits) + len(self.shared)
 
 
 def check_corpus(
     cfg: DataConfig, splits: list[str], *, verify: bool = True, progress: bool = True
-) -> list[SplitReport]:
+) -> CorpusReport:
     """`check_split` for each split; a defect of a file shared by splits is reported once."""
-    reports = []
+    reports, shared = [], []
     seen: set[tuple[str, str, str]] = set()
     for split in splits:
         report = check_split(cfg, split, verify=verify, progress=progress)
-        unique = []
+        own = []
         for problem in report.problems:
             key = (problem.where, problem.reason, problem.item_id)
-            if key not in seen:
-                seen.add(key)
-                unique.append(problem)
-        report.problems = unique
+            if key in seen:
+                continue
+            seen.add(key)
+            (shared if problem.shared else own).append(problem)
+        report.rows -= len(report.problems) - len(own)  # shared lines count once, below
+        report.problems = own
         reports.append(report)
-    return reports
+    return CorpusReport(reports, sorted(shared, key=file_order))
 
 
 def _probe(args: tuple[VideoRecord, int, bool]) -> tuple[int, str | None]:

@@ -20,6 +20,8 @@ from sign2gpt.errors import DataError
 
 FRAME_EXTENSIONS = (".png", ".jpg", ".jpeg")
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".avi", ".mkv", ".mov", ".m4v")
+# Frame folders carry no frame rate; Phoenix14T's (and CSL-Daily's) is 25 fps.
+FRAME_FOLDER_FPS = 25.0
 _DIGITS = re.compile(r"(\d+)")
 _SUPPORTED_MODES = {"RGB", "RGBA", "RGBX", "L", "LA", "P", "PA", "1", "CMYK", "YCbCr"}
 
@@ -98,6 +100,23 @@ def count_video_frames(path: Path) -> int:
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise DataError(path, f"cannot open video ({exc})") from None
     return len(read_video_file(path))
+
+
+def video_frame_rate(path: Path) -> float:
+    """Frames per second of a video file from its container (`FRAME_FOLDER_FPS` if unknown)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise DataError(path, "file has no video stream")
+            stream = container.streams.video[0]
+            rate = stream.average_rate or stream.guessed_rate
+    except DataError:
+        raise
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise DataError(path, f"cannot open video ({exc})") from None
+    return float(rate) if rate and float(rate) > 0 else FRAME_FOLDER_FPS
 
 
 def select_frame_indices(

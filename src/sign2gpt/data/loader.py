@@ -30,7 +30,7 @@ def build_dataloader(
     dataset: VideoDataset, *, train: bool = False, seed: int = 0, rank: int = 0,
     world_size: int = 1, pin_memory: bool = False, batch_size: int | None = None,
     collate: Callable = collate_samples, batches: Sequence[list[int]] | None = None,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | None = None, worker_init_fn: Callable | None = None,
 ) -> DataLoader:
     """DataLoader yielding `VideoBatch`es (None only for an all-bad batch under skip_bad).
 
@@ -46,6 +46,7 @@ def build_dataloader(
         collate: samples -> batch (e.g. extracted features' own collate).
         batches: these index batches, once, instead of a sampler (a resumed epoch's rest).
         generator: the loader's own RNG, so building one draws nothing from the global RNG.
+        worker_init_fn: run in each worker process as it starts (training: ignore stop signals).
     """
     sampler = batches
     if sampler is None:
@@ -55,7 +56,7 @@ def build_dataloader(
         )
     return DataLoader(
         dataset, batch_sampler=sampler, collate_fn=collate, num_workers=dataset.cfg.num_workers,
-        pin_memory=pin_memory, generator=generator,
+        pin_memory=pin_memory, generator=generator, worker_init_fn=worker_init_fn,
         # A one-pass loader over given batches gains nothing from keeping its workers.
         persistent_workers=dataset.cfg.num_workers > 0 and batches is None,
     )

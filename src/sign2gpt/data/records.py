@@ -34,11 +34,16 @@ class VideoRecord:
 
 @dataclass(frozen=True)
 class Problem:
-    """A bad row (or bad file) and why; `where` is "file:line"."""
+    """A bad row (or bad file) and why; `where` is "file:line".
+
+    `shared`: the defect is in a file several splits read (a manifest with a `split` column),
+    and the row's split is not known; `data check` reports it once, charged to no split.
+    """
 
     where: str
     reason: str
     item_id: str = ""
+    shared: bool = False
 
     def __str__(self) -> str:
         name = f" [{self.item_id}]" if self.item_id else ""
@@ -55,6 +60,14 @@ class RecordTable:
     @property
     def num_rows(self) -> int:
         return len(self.records) + len(self.problems)
+
+
+def file_order(problem: Problem) -> tuple[str, int, str]:
+    """Sort key: by file, then line number (`where` is "file:line" or a path)."""
+    path, _, line = problem.where.rpartition(":")
+    if path and line.isdigit():
+        return path, int(line), problem.item_id
+    return problem.where, 0, problem.item_id
 
 
 def clean_text(text: str | None) -> str | None:
@@ -101,4 +114,19 @@ def resolve_inside(root: Path, relative: str, *, allow_absolute: bool) -> Path |
     root_norm = Path(os.path.normpath(root))
     if not allow_absolute and joined != root_norm and root_norm not in joined.parents:
         return f"path {relative!r} escapes the data root {root}"
+    if not allow_absolute:
+        return escaping_link(root, joined) or joined
     return joined
+
+
+def escaping_link(root: Path, path: Path) -> str | None:
+    """A reason when `path` (inside `root` as written) is, or passes through, a symlink that
+    resolves outside `root`; None when it stays inside. `root` itself may be a link."""
+    real_root = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(path))
+    if real == real_root or real_root in real.parents:
+        return None
+    return (
+        f"a symlink takes {path} outside the data root to {real} "
+        "(set data.allow_absolute_paths: true to allow it)"
+    )

@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from sign2gpt.data.frames import (
+    FRAME_FOLDER_FPS,
     count_video_frames,
     is_video_file,
     list_frame_files,
     read_frame_files,
     read_video_file,
+    video_frame_rate,
 )
 from sign2gpt.data.keypoints import is_keypoint_source, read_keypoints
 from sign2gpt.data.records import VideoRecord
@@ -48,6 +50,15 @@ def count_frames(record: VideoRecord, *, min_frames: int, verify: bool = False) 
             source, f"clip has {count} frame(s); at least {min_frames} are needed (data.min_frames)"
         )
     return count
+
+
+def frame_rate(source: Path) -> float:
+    """Frames per second of a source: a video file's own, a keypoint file's own when it
+    stores one, `FRAME_FOLDER_FPS` for a frame folder (or a keypoint source without one)."""
+    if is_keypoint_source(source):
+        fps = read_keypoints(source).fps
+        return float(fps) if fps and fps > 0 else FRAME_FOLDER_FPS
+    return video_frame_rate(source) if is_video_file(source) else FRAME_FOLDER_FPS
 
 
 def read_all_frames(source: Path) -> np.ndarray:

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from sign2gpt.data import VideoBatch, VideoTransform
+from sign2gpt.generation import GenerationSettings
 from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.models.tokenizer import TextTokenizer
 
@@ -45,27 +46,31 @@ class SentenceDecoder(nn.Module):
 
     @torch.no_grad()
     def translate(
-        self, batch: VideoBatch, num_beams: int = 4, max_new_tokens: int = 64
+        self, batch: VideoBatch, settings: GenerationSettings | None = None
     ) -> list[str]:
-        """Generated sentences for a batch of videos."""
+        """Generated sentences for a batch of videos (default settings: 4 beams, 64 tokens)."""
+        settings = settings or GenerationSettings()
         features, mask = self.sign_features(batch)
-        ids = self.model.decoder.generate(features, mask, num_beams, max_new_tokens)
+        ids = self.model.decoder.generate(
+            features, mask, settings.num_beams, settings.max_new_tokens
+        )
         return [self.tokenizer.decode(seq) for seq in ids]
 
     @torch.no_grad()
     def translate_beams(
-        self, batch: VideoBatch, num_beams: int = 4, max_new_tokens: int = 64
+        self, batch: VideoBatch, settings: GenerationSettings | None = None
     ) -> list[list[tuple[str, float]]]:
         """Per video, every finished beam, best first: (sentence, length-normalised log p)."""
+        settings = settings or GenerationSettings()
         features, mask = self.sign_features(batch)
         found = self.model.decoder.generate(
-            features, mask, num_beams, max_new_tokens, return_beams=True
+            features, mask, settings.num_beams, settings.max_new_tokens, return_beams=True
         )
         return [[(self.tokenizer.decode(ids), score) for ids, score in beams] for beams in found]
 
 
 def generate_split(
-    module: SentenceDecoder, batches: Iterable[VideoBatch], num_beams: int, max_new_tokens: int
+    module: SentenceDecoder, batches: Iterable[VideoBatch], settings: GenerationSettings
 ) -> tuple[list[str], list[str], list[str]]:
     """(ids, hypotheses, references) for every video of a split, in loader order."""
     ids: list[str] = []
@@ -73,7 +78,7 @@ def generate_split(
     references: list[str] = []
     with module.model.decoder.fixed_weights():  # prepared once for the whole split
         for batch in batches:
-            hypotheses += module.translate(batch, num_beams, max_new_tokens)
+            hypotheses += module.translate(batch, settings)
             references += batch.texts
             ids += batch.ids
     return ids, hypotheses, references

@@ -5,21 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from sign2gpt.data import build_dataset
+from sign2gpt.devices import resolve_device
 from sign2gpt.errors import CheckpointError
+from sign2gpt.generation import GenerationSettings
 from sign2gpt.inference.predict import translate_dataset
 from sign2gpt.inference.trained import load_trained
 from sign2gpt.io import write_json, write_text
 from sign2gpt.metrics import BleuConvention, translation_scores
-
-
-def pick_device(name: str) -> torch.device:
-    """`auto` = the first GPU when there is one, else the CPU; `gpu` (Fabric's name) = cuda."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device("cuda" if name == "gpu" else name)
+from sign2gpt.output_paths import check_output_folder
 
 
 def evaluate_checkpoint(
@@ -27,31 +21,25 @@ def evaluate_checkpoint(
     split: str,
     *,
     out: str | Path | None = None,
-    num_beams: int = 4,
-    max_new_tokens: int = 64,
+    generation: GenerationSettings | None = None,
     batch_size: int | None = None,
     device: str = "auto",
     skip_bad: bool = False,
 ) -> dict[str, Any]:
     """Translate `split` with the checkpoint's model and score it; returns the scores JSON."""
-    trained = load_trained(checkpoint, pick_device(device))
+    generation = generation or GenerationSettings()
+    device = resolve_device(device)
+    out = check_output_folder(evaluation_folder(checkpoint, out))  # before the work, not after
+    trained = load_trained(checkpoint, device)
     if trained.cfg.stage != "translate":
         raise CheckpointError(checkpoint, "is a stage-1 checkpoint; evaluate needs stage 2")
     dataset = build_dataset(trained.cfg.data, split, skip_bad=skip_bad, augment=False)
-    results = list(
-        translate_dataset(
-            trained,
-            dataset,
-            num_beams=num_beams,
-            max_new_tokens=max_new_tokens,
-            batch_size=batch_size,
-        )
-    )
+    results = list(translate_dataset(trained, dataset, generation, batch_size=batch_size))
     results.sort(key=lambda r: r.id)
     extra = {
         "videos": len(results),
-        "num_beams": num_beams,
-        "max_new_tokens": max_new_tokens,
+        "num_beams": generation.num_beams,
+        "max_new_tokens": generation.max_new_tokens,
         "seconds_per_video": sum(r.seconds for r in results) / max(len(results), 1),
     }
     return write_evaluation(
@@ -65,6 +53,17 @@ def evaluate_checkpoint(
         extra=extra,
         convention=trained.cfg.train.bleu_convention,
     )
+
+
+def evaluation_folder(checkpoint: str | Path, out: str | Path | None) -> Path:
+    """Where an evaluation is written: `out`, by default <run>/eval for a checkpoint file and
+    DIR-eval beside an exported model folder DIR (so the model folder stays as exported)."""
+    if out:
+        return Path(out)
+    checkpoint = Path(checkpoint).resolve()
+    if checkpoint.is_dir():
+        return checkpoint.parent / f"{checkpoint.name}-eval"
+    return checkpoint.parent.parent / "eval"
 
 
 def write_evaluation(
@@ -83,7 +82,7 @@ def write_evaluation(
     to `out` (default: <run>/eval); returns the scores JSON. `convention`: the BLEU
     tokenisation and smoothing (the run's `train.bleu_tokenize` / `bleu_smooth`)."""
     scores = translation_scores(hypotheses, references, lang=lang, convention=convention)
-    out = Path(out) if out else default_out(Path(checkpoint))
+    out = evaluation_folder(checkpoint, out)
     files = {
         "hypotheses": out / f"{split}.hyp.txt",
         "references": out / f"{split}.ref.txt",
@@ -102,10 +101,3 @@ def write_evaluation(
     write_json(files["scores"], result)
     return result
 
-
-def default_out(checkpoint: Path) -> Path:
-    """<run>/eval for a checkpoint file; DIR-eval beside an exported model folder DIR."""
-    checkpoint = checkpoint.resolve()
-    if checkpoint.is_dir():
-        return checkpoint.parent / f"{checkpoint.name}-eval"
-    return checkpoint.parent.parent / "eval"

@@ -28,8 +28,9 @@ from pathlib import Path
 import torch
 
 from sign2gpt.data import collate_samples
+from sign2gpt.devices import resolve_device
 from sign2gpt.errors import CheckpointError
-from sign2gpt.inference.evaluation import pick_device
+from sign2gpt.generation import GenerationSettings
 from sign2gpt.inference.exported import DTYPES
 from sign2gpt.inference.inputs import InputVideos, VideoInput
 from sign2gpt.inference.predict import (
@@ -131,7 +132,7 @@ class Translator:
             if dtype not in DTYPES:
                 raise ValueError(f"dtype: {dtype!r} is not one of {', '.join(DTYPES)}")
             dtype = DTYPES[dtype]
-        device = pick_device(device)
+        device = resolve_device(str(device), where="device")  # a torch.device too
         model = load_trained(path, device)
         stage1 = model.stage1
         if stage1 is None and model.cfg.stage == "translate" and model.cfg.init:
@@ -167,9 +168,9 @@ class Translator:
         inputs = list(x) if many else [x]
         dataset = InputVideos(self.model.cfg.data, inputs)
         with self._autocast():
+            settings = GenerationSettings(num_beams, max_new_tokens)
             found = list(translate_dataset(
-                self.model, dataset, num_beams=num_beams, max_new_tokens=max_new_tokens,
-                batch_size=batch_size, return_beams=return_beams,
+                self.model, dataset, settings, batch_size=batch_size, return_beams=return_beams,
             ))  # fmt: skip
             spans = {}
             if self.stage1 is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sign2gpt.config import from_dict, merge, to_dict
+from sign2gpt.config import from_dict, key_where, merge, to_dict
 from sign2gpt.errors import ConfigError
 
 
@@ -374,6 +374,27 @@ def tiny_config(stage: str = "translate") -> ModelConfig:
     )
 
 
+def untrained_paper_parts(cfg: ModelConfig) -> list[str]:
+    """A warning per paper-sized frozen part without pretrained weights: at that size it only
+    makes sense pretrained, and random frozen weights never learn (LoRA adapts them a little)."""
+    warnings = []
+    vit = cfg.spatial.vit
+    if cfg.spatial.pretrained is None and vit.dim >= 384 and vit.depth >= 12:
+        warnings.append(
+            f"model.spatial.pretrained is null: the frozen ViT (dim {vit.dim}, {vit.depth} "
+            "blocks, the paper's DINOv2 ViT-S/14) keeps random weights; set it to "
+            "dinov2_vits14_pretrain.pth, or use a small model (model.preset: synth)"
+        )
+    dec = cfg.decoder
+    if cfg.stage == "translate" and dec.pretrained is None and dec.d_model >= 1024:
+        warnings.append(
+            f"model.decoder.pretrained is null: the frozen LM (d_model {dec.d_model}, "
+            f"{dec.num_layers} layers, XGLM-sized) keeps random weights; set it to an XGLM "
+            "folder, or to a small stand-in from `sign2gpt lm train`"
+        )
+    return warnings
+
+
 PRESETS = {
     "full": full_config,
     "xglm-564m": xglm_564m_config,
@@ -388,7 +409,7 @@ def model_config_from_dict(data: dict[str, Any] | None, *, where: str = "model")
     Args:
         data: the mapping. An optional `preset` key names a starting point from `PRESETS`;
             the other keys override it. Without `preset`, the dataclass defaults (= `full`) apply.
-        where: location for error messages, e.g. "configs/x.yaml:model".
+        where: location for error messages, e.g. "configs/x.yaml:model" (see `key_where`).
     """
     data = dict(data or {})
     preset = data.pop("preset", None)
@@ -396,7 +417,7 @@ def model_config_from_dict(data: dict[str, Any] | None, *, where: str = "model")
         return from_dict(ModelConfig, data, where=where)
     if preset not in PRESETS:
         raise ConfigError(
-            f"{where}.preset: unknown preset {preset!r} (known: {', '.join(PRESETS)})"
+            f"{key_where(where, 'preset')}: unknown preset {preset!r} (known: {', '.join(PRESETS)})"
         )
     stage = data.get("stage", "translate")
     base = to_dict(PRESETS[preset](stage))

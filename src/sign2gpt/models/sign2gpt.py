@@ -185,3 +185,18 @@ def is_pretrained_weight(model: Sign2GPT, name: str) -> bool:
     if model.decoder is not None and cfg.decoder.pretrained is not None:
         external.append("decoder.")
     return name.startswith(tuple(external)) and not model.is_own(name)
+
+
+def checkpoint_tensors(model: Sign2GPT) -> dict[str, torch.Tensor]:
+    """Our weights and buffers (adapters, heads, sign encoder: also when frozen, as the stage-1
+    parts of Sign(Z)2GPT), plus frozen parts that no pretrained file provides.
+
+    Frozen weights loaded from a pretrained path (DINOv2, XGLM) are referenced by that path in
+    the stored config instead of being copied; randomly initialised frozen parts (tests,
+    ablations) must be stored or the checkpoint could not be rebuilt.
+    """
+    return {
+        name: tensor
+        for name, tensor in model.state_dict().items()
+        if not is_pretrained_weight(model, name)
+    }

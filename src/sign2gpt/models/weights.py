@@ -63,6 +63,17 @@ def _torch_load(path: Path) -> Any:
         return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def hf_vocab_size(folder: str | Path) -> int | None:
+    """`vocab_size` of a Hugging Face model folder's config.json; None when there is none
+    (not a folder yet, no config.json, no integer there: loading the folder reports those)."""
+    try:
+        config = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    size = config.get("vocab_size") if isinstance(config, dict) else None
+    return size if isinstance(size, int) and not isinstance(size, bool) else None
+
+
 def read_hf_folder(folder: str | Path) -> tuple[dict[str, Any], StateDict]:
     """Read a Hugging Face model folder: (config.json as a dict, merged state dict)."""
     folder = Path(folder)

@@ -53,6 +53,7 @@ class DemoSettings:
         default_factory=lambda: WarmStart(z_epochs=30, end_to_end_epochs=1, end_to_end_lr=3e-4)
     )
     overrides: list[str] = field(default_factory=list)  # applied to both stages
+    device: str = "auto"  # where the evaluation runs (training: train.accelerator)
     limit: int = 0  # at most this many sentences per split (0 = all; tests use a few)
 
 
@@ -92,7 +93,7 @@ def run_demo(settings: DemoSettings) -> dict[str, Any]:
     train_texts = [r.text for r in read_split(stage1_cfg.data, "train").records]
     with timer("stand-in LM + tokenizer"):
         decoder = load_run_config(settings.config_dir / "translate.yaml", common).model.decoder
-        lm = train_language_model(train_texts, decoder, lm_dir, settings.lm)
+        train_language_model(train_texts, decoder, lm_dir, settings.lm)
     with timer("stand-in ViT (pose regression)"):
         train_visual_backbone(stage1_cfg.data, stage1_cfg.model.spatial.vit, vit_path, settings.vit)
     with timer("stage 1: pseudo-gloss pretraining"):
@@ -103,8 +104,7 @@ def run_demo(settings: DemoSettings) -> dict[str, Any]:
         [
             *common,
             f"init={stage1_run.checkpoint('best')}",
-            f"model.decoder.pretrained={lm_dir}",
-            f"model.decoder.vocab_size={lm.vocab_size}",
+            f"model.decoder.pretrained={lm_dir}",  # vocab_size: read from the folder
         ],
     )
     epochs = settings.warm_start
@@ -114,9 +114,9 @@ def run_demo(settings: DemoSettings) -> dict[str, Any]:
         stage2_run = train_end_to_end_from(stage2_cfg, z_run, epochs)
     best = stage2_run.checkpoint("best")
     with timer("evaluate (beam 4)"):
-        test = evaluate_checkpoint(best, "test")
-        unseen = evaluate_checkpoint(best, "test_unseen_signer")
-        z_test = evaluate_checkpoint(z_run.checkpoint("best"), "test")
+        test = evaluate_checkpoint(best, "test", device=settings.device)
+        unseen = evaluate_checkpoint(best, "test_unseen_signer", device=settings.device)
+        z_test = evaluate_checkpoint(z_run.checkpoint("best"), "test", device=settings.device)
     baseline = frequent_sentence_scores(train_texts, references_of(test))
     with timer("localization figure"):
         figure = out / "localization.png"

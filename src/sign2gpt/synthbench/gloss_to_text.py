@@ -25,14 +25,17 @@ from sign2gpt.checkpoint import load_checkpoint, load_model_tensors
 from sign2gpt.config import to_dict
 from sign2gpt.data import LengthGroupedBatchSampler
 from sign2gpt.data.readers.phoenix import corpus_file
+from sign2gpt.devices import parse_device
 from sign2gpt.errors import CheckpointError, DataError
+from sign2gpt.generation import GenerationSettings
 from sign2gpt.inference.decoding import generate_split
-from sign2gpt.inference.evaluation import pick_device, write_evaluation
+from sign2gpt.inference.evaluation import evaluation_folder, write_evaluation
 from sign2gpt.inference.trained import load_tokenizer
 from sign2gpt.io import write_json
 from sign2gpt.models.config import ModelConfig
 from sign2gpt.models.decoder import build_decoder
 from sign2gpt.models.tokenizer import TextTokenizer
+from sign2gpt.output_paths import check_output_folder
 from sign2gpt.run_config import RunConfig, run_config_from_dict
 from sign2gpt.train.engine import EpochData, Progress, Trainer, make_fabric
 from sign2gpt.train.run_dir import RunDir
@@ -200,7 +203,8 @@ class GlossToTextTask(TranslateTask):
         return model.model.checkpoint_tensors()
 
     def load_tensors(self, tensors: dict[str, torch.Tensor], path: str) -> None:
-        load_model_tensors(self.model.model, tensors, path)
+        model = self.model.model
+        load_model_tensors(model, tensors, path, expected=model.checkpoint_tensors())
 
 
 def build_gloss_to_text(cfg: RunConfig, vocab: GlossVocab) -> GlossToTextModule:
@@ -231,8 +235,7 @@ def _train_process(fabric, cfg: RunConfig, run: RunDir) -> Progress:
         lang=cfg.text.lang,
         epochs=t.epochs,
         bleu_every=t.bleu_every,
-        num_beams=t.num_beams,
-        max_new_tokens=t.max_new_tokens,
+        generation=t.generation,
         selection=t.translate_selection,
         convention=t.bleu_convention,
     )
@@ -252,8 +255,10 @@ def load_gloss_to_text(
     cfg = run_config_from_dict(ckpt.meta["config"], where=f"{checkpoint}:config")
     vocab = GlossVocab.load(ckpt.meta["gloss_vocab"])
     module = build_gloss_to_text(cfg, vocab)
-    load_model_tensors(module.model, ckpt.model, checkpoint)
-    return module.to(pick_device(device)).eval(), vocab, cfg
+    load_model_tensors(
+        module.model, ckpt.model, checkpoint, expected=module.model.checkpoint_tensors()
+    )
+    return module.to(parse_device(device)).eval(), vocab, cfg
 
 
 def evaluate_gloss_to_text(
@@ -261,16 +266,16 @@ def evaluate_gloss_to_text(
     split: str,
     *,
     out: str | Path | None = None,
-    num_beams: int = 4,
-    max_new_tokens: int = 64,
+    generation: GenerationSettings | None = None,
     device: str = "cpu",
 ) -> dict[str, Any]:
     """Translate the gloss sequences of `split` and score them (like `evaluate_checkpoint`)."""
+    check_output_folder(evaluation_folder(checkpoint, out))
     module, vocab, cfg = load_gloss_to_text(checkpoint, device)
     sentences = read_gloss_sentences(cfg.data.root, split)
     batches = evaluation_batches(sentences, vocab, cfg.data.batch_size)
     with torch.no_grad():
-        ids, hyps, refs = generate_split(module, batches, num_beams, max_new_tokens)
+        ids, hyps, refs = generate_split(module, batches, generation or GenerationSettings())
     return write_evaluation(
         checkpoint,
         split,

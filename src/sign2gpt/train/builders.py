@@ -28,6 +28,7 @@ from sign2gpt.text import (
     load_targets,
     save_prototypes,
 )
+from sign2gpt.train.checkpointing import checkpoint_tensors
 from sign2gpt.train_config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -138,5 +139,6 @@ def load_init(model: Sign2GPT, path: str | Path) -> None:
     if not any(k.startswith(VISUAL_PARTS) for k in tensors):
         raise CheckpointError(path, "holds no spatial / sign encoder weights (not a trained run?)")
     # Frozen pretrained weights are in the checkpoint only when no pretrained file provided them.
-    load_model_tensors(model, tensors, path)
+    expected = [k for k in checkpoint_tensors(model) if k.startswith(parts)]
+    load_model_tensors(model, tensors, path, expected=expected)
     log.info("initialised %d tensors from %s", len(tensors), path)

@@ -6,22 +6,9 @@ import torch
 from torch import nn
 
 from sign2gpt.checkpoint import load_model_tensors
-from sign2gpt.models.sign2gpt import Sign2GPT, is_pretrained_weight
+from sign2gpt.models.sign2gpt import checkpoint_tensors, is_pretrained_weight
 
-
-def checkpoint_tensors(model: Sign2GPT) -> dict[str, torch.Tensor]:
-    """Our weights and buffers (adapters, heads, sign encoder: also when frozen, as the stage-1
-    parts of Sign(Z)2GPT), plus frozen parts that no pretrained file provides.
-
-    Frozen weights loaded from a pretrained path (DINOv2, XGLM) are referenced by that path in
-    the stored config instead of being copied; randomly initialised frozen parts (tests,
-    ablations) must be stored or the checkpoint could not be rebuilt.
-    """
-    return {
-        name: tensor
-        for name, tensor in model.state_dict().items()
-        if not is_pretrained_weight(model, name)
-    }
+__all__ = ["StageCheckpoints", "checkpoint_tensors", "is_pretrained_weight"]
 
 
 class StageCheckpoints:
@@ -35,4 +22,5 @@ class StageCheckpoints:
         return checkpoint_tensors(model.model)
 
     def load_tensors(self, tensors: dict[str, torch.Tensor], path: str) -> None:
-        load_model_tensors(self.model.model, tensors, path)
+        model = self.model.model
+        load_model_tensors(model, tensors, path, expected=checkpoint_tensors(model))

@@ -22,17 +22,25 @@ from lightning.fabric import Fabric
 from tqdm.auto import tqdm
 
 from sign2gpt.checkpoint import Checkpoint, save_checkpoint
-from sign2gpt.errors import Sign2GPTError
+from sign2gpt.devices import check_available, fabric_accelerator
+from sign2gpt.errors import CheckpointError, Sign2GPTError
 from sign2gpt.io import write_json
 from sign2gpt.train.loaders import EpochData
 from sign2gpt.train.param_groups import parameter_groups
 from sign2gpt.train.run_dir import RunDir
 from sign2gpt.train.schedule import one_cycle_cosine
+from sign2gpt.train.stop_signals import PREEMPTED_EXIT_STATUS, StopRequest
 from sign2gpt.train_config import TrainConfig
 
 
 class TrainingError(Sign2GPTError):
     """Training cannot go on (non-finite loss, out of memory); the last good checkpoint stays."""
+
+
+class Preempted(TrainingError):
+    """A stop signal arrived; `last` was written at a step boundary (exit status 75)."""
+
+    exit_status = PREEMPTED_EXIT_STATUS
 
 
 class Task(Protocol):
@@ -100,12 +108,13 @@ def clip_gradients(fabric: Fabric, model: Any, optimizer: Any, cfg: TrainConfig)
 def make_fabric(cfg: TrainConfig, loggers: list | None = None) -> Fabric:
     """Build the Fabric instance of a run (devices, strategy, precision)."""
     precision = cfg.precision
-    accelerator = cfg.accelerator
+    check_available(cfg.accelerator, "train.accelerator")  # one line, not Lightning's traceback
+    accelerator, devices = fabric_accelerator(cfg.accelerator, cfg.devices)
     if precision == "16-mixed" and not torch.cuda.is_available():
         precision = "bf16-mixed"  # fp16 autocast needs a GPU
     return Fabric(
         accelerator=accelerator,
-        devices=cfg.devices,
+        devices=devices,
         num_nodes=cfg.num_nodes,
         strategy=cfg.strategy,
         precision=precision,
@@ -143,9 +152,12 @@ class Trainer:
             optimizer, total, warmup, start_lr=cfg.warmup_start_lr, final_lr=cfg.final_lr
         )
         self.model, self.optimizer = fabric.setup(task.model, optimizer)
+        self.stop = StopRequest()
 
     # ----------------------------------------------------------------------------- state
-    def state(self) -> Checkpoint:
+    def state(self, resumable: bool = True) -> Checkpoint:
+        """The checkpoint of now; `resumable` adds optimizer and RNG states (`last` only:
+        `best` is for evaluation and sharing, and the optimizer state doubles its size)."""
         p = self.progress
         rng = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available():
@@ -161,11 +173,13 @@ class Trainer:
             "scheduler": self.scheduler.state_dict(),
             "python_rng": _jsonable_random_state(),
         }
+        if not resumable:
+            meta = {k: v for k, v in meta.items() if k not in ("scheduler", "python_rng")}
         return Checkpoint(
             model=self.task.checkpoint_tensors(self.task.model),
             meta=meta,
-            optimizer=self.optimizer.state_dict(),
-            rng=rng,
+            optimizer=self.optimizer.state_dict() if resumable else None,
+            rng=rng if resumable else {},
         )
 
     def restore(self, ckpt: Checkpoint, path: str) -> None:
@@ -190,12 +204,26 @@ class Trainer:
         random.setstate((state[0], tuple(state[1]), state[2]))
 
     def save(self, name: str) -> None:
+        """Rank 0 writes checkpoint `name`; every rank learns whether it could (a full disk
+        stops all of them with one line, instead of leaving the others at a barrier)."""
+        problem = None
         if self.fabric.is_global_zero:
-            save_checkpoint(self.run.checkpoint(name), self.state())
-        self.fabric.barrier()
+            try:
+                save_checkpoint(self.run.checkpoint(name), self.state(resumable=name == "last"))
+            except CheckpointError as exc:
+                problem = str(exc)
+        problem = self.fabric.broadcast(problem, src=0) if self.fabric.world_size > 1 else problem
+        if problem is not None:
+            raise TrainingError(
+                f"{problem}. Free some space, then continue with --resume {self.run.root}"
+            )
 
     # ------------------------------------------------------------------------------ loop
     def fit(self) -> Progress:
+        with self.stop.listening():
+            return self._fit()
+
+    def _fit(self) -> Progress:
         cfg, p = self.cfg, self.progress
         while p.epoch < cfg.epochs:
             self._train_epoch()
@@ -208,6 +236,8 @@ class Trainer:
                 tqdm.write(f"stopping after epoch {p.epoch}: dev {self.task.selection_metric} "
                            f"did not improve in {cfg.patience} evaluations (train.patience)")
                 break
+            if p.epoch < cfg.epochs and self._stop_requested():
+                self._preempted(saved=True)
         for logger in self.fabric.loggers:  # flush the CSV / TensorBoard files
             logger.finalize("success")
         p.replica_checksums = self._replica_checksums()
@@ -254,6 +284,9 @@ class Trainer:
                     {"train/loss": loss, "train/lr": self.scheduler.get_last_lr()[0], **logs},
                     step=p.global_step,
                 )
+            if self._stop_requested():
+                bar.close()
+                self._preempted(saved=False)
             if (
                 cfg.checkpoint_every_steps
                 and p.global_step % cfg.checkpoint_every_steps == 0
@@ -262,6 +295,20 @@ class Trainer:
                 self.save("last")
         bar.close()
         self.fabric.log_dict({"time/epoch_s": time.perf_counter() - started}, step=p.global_step)
+
+    def _stop_requested(self) -> bool:
+        """Whether any process got a stop signal (all of them stop at the same step)."""
+        return bool(self.fabric.strategy.reduce_boolean_decision(bool(self.stop), all=False))
+
+    def _preempted(self, *, saved: bool) -> None:
+        if not saved:
+            self.save("last")
+        p = self.progress
+        raise Preempted(
+            f"stopped by {self.stop.signal_name or 'a stop signal on another process'} at "
+            f"epoch {p.epoch + 1}, step {p.global_step}; saved {self.run.checkpoint('last')}. "
+            f"Continue with --resume {self.run.root} (or --resume auto)"
+        )
 
     def _step(self, batch: Any) -> tuple[float, dict[str, float]]:
         try:

@@ -10,6 +10,7 @@ import torch
 
 from sign2gpt.data import VideoBatch, VideoDataset, collate_samples
 from sign2gpt.data.loader import build_dataloader, length_grouped_sampler
+from sign2gpt.train.stop_signals import ignore_stop_signals
 
 
 @dataclass
@@ -42,6 +43,7 @@ def training_epochs(
             pin_memory=torch.cuda.is_available(),
             # Own generator: building a loader must not draw from the global RNG (resume).
             generator=torch.Generator().manual_seed(seed + epoch),
+            worker_init_fn=ignore_stop_signals if dataset.cfg.num_workers > 0 else None,
         )
         yield from (batch for batch in loader if batch is not None)
 

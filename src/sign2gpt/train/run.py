@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from pathlib import Path
 
 from lightning.fabric.loggers import CSVLogger, TensorBoardLogger
@@ -19,17 +21,46 @@ from sign2gpt.train.engine import Progress, Trainer, make_fabric
 from sign2gpt.train.features import FeatureDataset, check_feature_source, collate_features
 from sign2gpt.train.loaders import training_epochs
 from sign2gpt.train.pretrain_stage import PretrainModule, PretrainTask
-from sign2gpt.train.run_dir import RunDir
+from sign2gpt.train.run_dir import RunDir, resumable_runs
 from sign2gpt.train.translate_stage import TranslateModule, TranslateTask
 
 log = logging.getLogger(__name__)
 
 
+# Fabric's DDP launcher starts ranks 1..n-1 by re-running this command: they read the folder
+# rank 0 made from here instead of making their own.
+RUN_DIR_ENV = "SIGN2GPT_RUN_DIR"
+
+
+def launched_rank() -> int:
+    """Nonzero when a launcher (Fabric's DDP launcher, torchrun, srun) started this process as
+    another rank than 0; 0 otherwise. The largest of the ranks they set: Fabric's launcher sets
+    only LOCAL_RANK in its children, which keep the SLURM_PROCID of the job step."""
+    names = ("RANK", "LOCAL_RANK", "SLURM_PROCID")
+    return max((int(os.environ[n]) for n in names if os.environ.get(n, "").isdigit()), default=0)
+
+
 def start_run(cfg: RunConfig) -> RunDir:
-    """A new run folder holding the merged config."""
+    """A new run folder holding the merged config, `<out_dir>/latest` pointing at it; on the
+    other ranks of a launched DDP run, the folder rank 0 made."""
+    inherited = os.environ.get(RUN_DIR_ENV)
+    if launched_rank() > 0 and inherited:
+        return RunDir(Path(inherited))
     run = RunDir.create(cfg.out_dir, cfg.name)
     run.write_config(dump_yaml(cfg))
+    if launched_rank() == 0:
+        run.mark_latest()
+        os.environ[RUN_DIR_ENV] = str(run.root.resolve())
     return run
+
+
+def find_resumable(cfg: RunConfig) -> RunDir | None:
+    """`--resume auto`: the newest run of `cfg.name` and `cfg.stage` under `cfg.out_dir` that
+    has a checkpoint (`pretrain` with a translate config keeps its name: the stage tells)."""
+    for run in resumable_runs(cfg.out_dir, cfg.name):
+        if load_run_config(run.config_path).stage == cfg.stage:
+            return run
+    return None
 
 
 def resume_run(folder: str | Path) -> tuple[RunConfig, RunDir]:
@@ -54,6 +85,7 @@ def train_stage(cfg: RunConfig, run: RunDir, *, resume: bool = False, skip_bad: 
 
 
 def _train_process(fabric, cfg: RunConfig, run: RunDir, resume: bool, skip_bad: bool) -> Progress:
+    run = _shared_run(fabric, run)
     fabric.seed_everything(cfg.train.seed)
     if cfg.features:  # Sign(Z)2GPT: frozen stage-1 features instead of videos
         train_set = FeatureDataset(cfg.data, cfg.features, cfg.data.train_split)
@@ -87,8 +119,7 @@ def _train_process(fabric, cfg: RunConfig, run: RunDir, resume: bool, skip_bad: 
             lang=cfg.text.lang,
             epochs=cfg.train.epochs,
             bleu_every=cfg.train.bleu_every,
-            num_beams=cfg.train.num_beams,
-            max_new_tokens=cfg.train.max_new_tokens,
+            generation=cfg.train.generation,
             selection=cfg.train.translate_selection,
             convention=cfg.train.bleu_convention,
         )
@@ -100,7 +131,22 @@ def _train_process(fabric, cfg: RunConfig, run: RunDir, resume: bool, skip_bad: 
         path = run.checkpoint("last")
         trainer.restore(load_checkpoint(path), str(path))
         log.info("resuming %s at epoch %d", run.root, trainer.progress.epoch + 1)
+    if fabric.is_global_zero:  # set up: from now on the folder is kept, whatever happens
+        run.mark_started()
+        print(f"run folder: {run.root}", flush=True)
     return trainer.fit()
+
+
+def _shared_run(fabric, run: RunDir) -> RunDir:
+    """Rank 0's run folder on every rank. Ranks that made their own (started by a launcher
+    that ran them before rank 0 could tell them, e.g. torchrun) drop it."""
+    if fabric.world_size == 1:
+        return run
+    root = Path(fabric.broadcast(str(run.root.resolve()), src=0))
+    if root != run.root.resolve():
+        shutil.rmtree(run.root, ignore_errors=True)
+        run = RunDir(root)
+    return run
 
 
 def summary_line(progress: Progress, metric: str) -> str:

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sign2gpt.data import VideoBatch, VideoTransform
+from sign2gpt.generation import GenerationSettings
 from sign2gpt.inference.decoding import SentenceDecoder, generate_split
 from sign2gpt.metrics import BleuConvention, corpus_bleu, translation_scores
 from sign2gpt.models.sign2gpt import Sign2GPT
@@ -111,8 +112,7 @@ class TranslateTask(StageCheckpoints):
         lang: str,
         epochs: int,
         bleu_every: int,
-        num_beams: int,
-        max_new_tokens: int,
+        generation: GenerationSettings,
         selection: str = "beam_bleu",
         convention: BleuConvention | None = None,
     ):
@@ -121,8 +121,7 @@ class TranslateTask(StageCheckpoints):
         self.lang = lang
         self.epochs = epochs
         self.bleu_every = bleu_every
-        self.num_beams = num_beams
-        self.max_new_tokens = max_new_tokens
+        self.generation = generation
         self.selection_metric = SELECTION_METRICS[selection]
         self.convention = convention
 
@@ -142,7 +141,7 @@ class TranslateTask(StageCheckpoints):
         bleu, _ = corpus_bleu(teacher_forced, references, self.lang, self.convention)
         metrics["teacher_forced_bleu4"] = bleu["bleu4"]
         if epoch % self.bleu_every == 0 or epoch == self.epochs:
-            _, hyps, refs = generate_split(model, self.dev, self.num_beams, self.max_new_tokens)
+            _, hyps, refs = generate_split(model, self.dev, self.generation)
             scores = translation_scores(hyps, refs, lang=self.lang, convention=self.convention)
             metrics.update({k: v for k, v in scores.items() if isinstance(v, float)})
         return metrics

@@ -19,8 +19,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from sign2gpt.devices import parse_device
 from sign2gpt.errors import ConfigError
-from sign2gpt.inference.evaluation import pick_device
 from sign2gpt.inference.trained import load_trained
 from sign2gpt.run_config import RunConfig
 from sign2gpt.train.features import extract_features
@@ -64,7 +64,7 @@ def train_sign_z2gpt(cfg: RunConfig, features: str | Path, epochs: int) -> RunDi
     if not cfg.init:
         raise ConfigError("a warm start needs a stage-1 checkpoint in `init`")
     features = Path(features)
-    stage1 = load_trained(cfg.init, pick_device(cfg.train.accelerator))
+    stage1 = load_trained(cfg.init, parse_device(cfg.train.accelerator))
     for split in (cfg.data.train_split, cfg.data.dev_split):
         extract_features(stage1, split, features)
     del stage1

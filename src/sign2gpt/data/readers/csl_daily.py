@@ -14,6 +14,7 @@ never unpickles files. The signer is the `P....` part of names like `S000007_P00
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from pathlib import Path
 
@@ -44,7 +45,9 @@ def read_csl_daily(cfg: DataConfig, split: str) -> RecordTable:
     label_rows, label_problems = read_delimited(
         video_map, "|", ("name", "char"), quoting=csv.QUOTE_NONE
     )
-    table = RecordTable(problems=problems + label_problems)
+    # Both label files hold every split: their bad lines belong to no known split.
+    shared = [dataclasses.replace(p, shared=True) for p in problems + label_problems]
+    table = RecordTable(problems=shared)
     for number, row in label_rows:
         name = row["name"].strip()
         if name not in wanted:

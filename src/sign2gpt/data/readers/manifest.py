@@ -8,6 +8,7 @@ column. Paths may not leave the data root unless `allow_absolute_paths` is set.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from sign2gpt.data.config import DataConfig
@@ -20,6 +21,13 @@ def manifest_file(cfg: DataConfig, split: str) -> Path:
     """The manifest holding `split`."""
     assert cfg.manifest is not None  # DataConfig checks this
     return Path(cfg.root) / cfg.manifest.replace("{split}", split)
+
+
+def _unknown_split(cfg: DataConfig, where: str, row: dict[str, str]) -> Problem:
+    known = ", ".join(cfg.all_splits)
+    reason = f"unknown split {row['split'].strip()!r} (the config's splits: {known})"
+    item_id = (row.get("id") or "").strip() or row["video"].strip()
+    return Problem(where, reason, item_id, shared=True)
 
 
 def read_manifest(cfg: DataConfig, split: str) -> RecordTable:
@@ -37,11 +45,15 @@ def read_manifest(cfg: DataConfig, split: str) -> RecordTable:
         rows, problems = read_jsonl(path, required)
     else:
         rows, problems = read_delimited(path, cfg.csv_delimiter, required)
+    if not per_split_file:  # a bad line of a shared manifest belongs to no known split
+        problems = [dataclasses.replace(p, shared=True) for p in problems]
     table = RecordTable(problems=problems)
     for number, row in rows:
-        if not per_split_file and row["split"].strip() != split:
-            continue
         where = f"{path}:{number}"
+        if not per_split_file and row["split"].strip() != split:
+            if row["split"].strip() not in cfg.all_splits:  # `validation`, `Train`: not lost
+                table.problems.append(_unknown_split(cfg, where, row))
+            continue
         item_id = (row.get("id") or "").strip() or row["video"].strip()
         source = resolve_inside(root, row["video"], allow_absolute=cfg.allow_absolute_paths)
         if isinstance(source, str):

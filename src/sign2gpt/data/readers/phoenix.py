@@ -17,7 +17,14 @@ from pathlib import Path
 
 from sign2gpt.data.config import DataConfig
 from sign2gpt.data.keypoints.files import KEYPOINT_EXTENSIONS
-from sign2gpt.data.records import Problem, RecordTable, VideoRecord, clean_text, resolve_inside
+from sign2gpt.data.records import (
+    Problem,
+    RecordTable,
+    VideoRecord,
+    clean_text,
+    escaping_link,
+    resolve_inside,
+)
 from sign2gpt.data.tables import read_delimited
 from sign2gpt.errors import DataError
 
@@ -47,7 +54,7 @@ def read_phoenix(cfg: DataConfig, split: str) -> RecordTable:
         if not name or "/" in name or name in (".", ".."):
             table.problems.append(Problem(where, f"bad video name {name!r}"))
             continue
-        folder = _frame_folder(features, name, row.get("video", ""), cfg.allow_absolute_paths)
+        folder = _frame_folder(root, features, name, row.get("video", ""), cfg.allow_absolute_paths)
         if isinstance(folder, str):
             table.problems.append(Problem(where, folder, name))
             continue
@@ -64,13 +71,17 @@ def read_phoenix(cfg: DataConfig, split: str) -> RecordTable:
     return table
 
 
-def _frame_folder(features: Path, name: str, video: str, allow_absolute: bool) -> Path | str:
+def _frame_folder(
+    root: Path, features: Path, name: str, video: str, allow_absolute: bool
+) -> Path | str:
     """`<split>/<name>/`, unless the folder the video column names (`<name>/1/`) exists.
 
     A keypoint corpus in this layout (`model.spatial.kind: pose`, with `data.features_dir`
     naming its folder) has `<split>/<name>.pose` or `<split>/<name>.npz` instead.
     """
     direct = features / name
+    if not allow_absolute and (reason := escaping_link(root, direct)):
+        return reason
     if not direct.is_dir():
         for suffix in KEYPOINT_EXTENSIONS:
             if (features / f"{name}{suffix}").is_file():
