@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="lm_command", metavar="ACTION", required=True)
     train = sub.add_parser("train", help="train tokenizer + stand-in LM on training sentences")
     train.add_argument("--text", required=True, type=Path, help="training sentences")
-    train.add_argument("--out", required=True, type=Path, help="output folder (new or empty)")
+    train.add_argument("--out", required=True, type=Path,
+                       help="output folder (new, empty, or an earlier LM folder)")
     train.add_argument("--split", default="train", help="manifest split (default: train)")
     train.add_argument("-c", "--config", type=Path,
                        help="run config whose model.decoder sizes the LM takes")
