@@ -140,7 +140,7 @@ def test_page_in_chromium_translates_like_the_cli_and_shows_a_bad_file(
             driver.get(url)
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#upload input[type=file]"))
             driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(path))
-            wait.until(lambda d: path.name in d.find_element(By.ID, "upload").text)
+            wait.until(lambda d: path.stem in d.find_element(By.ID, "upload").text)
             driver.find_element(By.ID, "translate").click()
 
         def value(elem_id: str) -> str:

@@ -51,9 +51,8 @@ def run(args: argparse.Namespace) -> int:
     page = build_page(service, examples)
     print(f"sign2gpt serve: http://{args.host}:{args.port} (Ctrl+C stops)", flush=True)
     page.launch(
-        server_name=args.host, server_port=args.port, allowed_paths=[str(work)],
-        show_api=True, quiet=True,
-    )  # fmt: skip
+        server_name=args.host, server_port=args.port, allowed_paths=[str(work)], quiet=True
+    )
     return 0
 
 

@@ -27,7 +27,8 @@ def build_page(service: WebTranslator, examples: list[Path]) -> gr.Blocks:
                     label="Video file", type="filepath", file_count="single", elem_id="upload"
                 )
                 webcam = gr.Video(
-                    label="Or record one", sources=["webcam"], mirror_webcam=False,
+                    label="Or record one", sources=["webcam"],
+                    webcam_options=gr.WebcamOptions(mirror=False),
                     include_audio=False, elem_id="webcam",
                 )  # fmt: skip
                 most = max(8, service.num_beams)
@@ -40,8 +41,8 @@ def build_page(service: WebTranslator, examples: list[Path]) -> gr.Blocks:
                     )  # fmt: skip
             with gr.Column(scale=2):
                 text = gr.Textbox(label="Translation", interactive=False, elem_id="translation")
-                error = gr.Textbox(label="Error", interactive=False, visible=False,
-                                   elem_id="error")  # fmt: skip
+                # Always shown (empty when all is well): API callers get a plain string.
+                error = gr.Textbox(label="Error", interactive=False, elem_id="error")
                 timeline = gr.Image(label="Pseudo-gloss timeline", type="pil", interactive=False)
                 glosses = gr.Dataframe(
                     headers=["pseudo-gloss", "start (s)", "end (s)", "peak"],
@@ -71,7 +72,7 @@ def shown(result: PageResult) -> tuple:
     """The outputs' values, in `build_page`'s order."""
     return (
         result.text,
-        gr.update(value=result.error, visible=bool(result.error)),
+        result.error,
         result.timeline,
         [[s.gloss, round(s.start, 2), round(s.end, 2), round(s.peak, 3)] for s in result.glosses],
         [[i, sentence, round(score, 4)] for i, (sentence, score) in enumerate(result.beams, 1)],
