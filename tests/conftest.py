@@ -150,6 +150,12 @@ def tiny_synth_corpus(tmp_path_factory) -> Path:
     return root
 
 
+def train_texts(corpus: Path) -> list[str]:
+    """The translations of a Phoenix-layout corpus' train split."""
+    table = corpus / "annotations" / "manual" / "PHOENIX-2014-T.train.corpus.csv"
+    return [line.split("|")[-1] for line in table.read_text(encoding="utf-8").splitlines()[1:]]
+
+
 @pytest.fixture(scope="session")
 def tiny_lm(tiny_synth_corpus, tmp_path_factory) -> Path:
     """A tiny stand-in XGLM + tokenizer trained for one epoch on the corpus' train text."""
@@ -158,13 +164,7 @@ def tiny_lm(tiny_synth_corpus, tmp_path_factory) -> Path:
     from sign2gpt.models.config import tiny_config
     from sign2gpt.synthbench.language_model import LMTraining, train_language_model
 
-    texts = [
-        line.split("|")[-1]
-        for line in (tiny_synth_corpus / "annotations" / "manual")
-        .joinpath("PHOENIX-2014-T.train.corpus.csv")
-        .read_text(encoding="utf-8")
-        .splitlines()[1:]
-    ]
+    texts = train_texts(tiny_synth_corpus)
     folder = tmp_path_factory.mktemp("lm")
     decoder = dataclasses.replace(tiny_config().decoder, vocab_size=TINY_VOCAB)
     train_language_model(texts, decoder, folder, LMTraining(epochs=1), progress=False)
@@ -245,13 +245,7 @@ def demo_model(tiny_synth_corpus, tmp_path_factory):
     )
     stage1_run = start_run(stage1_cfg)
     train_stage(stage1_cfg, stage1_run)
-    texts = [
-        line.split("|")[-1]
-        for line in (tiny_synth_corpus / "annotations" / "manual")
-        .joinpath("PHOENIX-2014-T.train.corpus.csv")
-        .read_text(encoding="utf-8")
-        .splitlines()[1:]
-    ]
+    texts = train_texts(tiny_synth_corpus)
     decoder = load_run_config(CONFIGS / "translate.yaml", common).model.decoder
     lm_cfg = train_language_model(texts, decoder, lm, LMTraining(epochs=1), progress=False)
     stage2_cfg = load_run_config(

@@ -96,13 +96,15 @@ def test_concurrent_requests_get_the_cli_answers_and_memory_stays_flat(server, c
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(translate, range(8)))
     assert answers == [(v, clips[v]) for v in (videos[i % 3] for i in range(8))]
-    for i in range(10):  # warm up every cache before measuring
+    # Warm up first: the allocator and Gradio's caches settle within ~40 requests (measured:
+    # +25 MB over the first 40, then 523-530 MB from 40 to 120 on the demo's model).
+    for i in range(40):
         translate(i)
-    before = rss_mb(pid)
+    before, most = rss_mb(pid), 0.0
     for i in range(50):
         assert translate(i)[1] == clips[videos[i % 3]]
-    grown = rss_mb(pid) - before
-    assert grown < 8, f"server RSS grew {grown:.1f} MB over 50 requests"
+        most = max(most, rss_mb(pid))
+    assert most - before < 8, f"server RSS grew {most - before:.1f} MB over 50 requests"
 
 
 def test_page_in_chromium_translates_like_the_cli_and_shows_a_bad_file(
