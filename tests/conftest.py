@@ -150,6 +150,12 @@ def tiny_synth_corpus(tmp_path_factory) -> Path:
     return root
 
 
+def train_texts(corpus: Path) -> list[str]:
+    """The translations of a Phoenix-layout corpus' train split."""
+    table = corpus / "annotations" / "manual" / "PHOENIX-2014-T.train.corpus.csv"
+    return [line.split("|")[-1] for line in table.read_text(encoding="utf-8").splitlines()[1:]]
+
+
 @pytest.fixture(scope="session")
 def tiny_lm(tiny_synth_corpus, tmp_path_factory) -> Path:
     """A tiny stand-in XGLM + tokenizer trained for one epoch on the corpus' train text."""
@@ -166,12 +172,6 @@ def tiny_lm(tiny_synth_corpus, tmp_path_factory) -> Path:
 
 
 TINY_VOCAB = 300
-
-
-def train_texts(corpus: Path) -> list[str]:
-    """The translations of a Phoenix-layout corpus' train split (what a stand-in LM reads)."""
-    csv = corpus / "annotations" / "manual" / "PHOENIX-2014-T.train.corpus.csv"
-    return [line.split("|")[-1] for line in csv.read_text(encoding="utf-8").splitlines()[1:]]
 
 
 @pytest.fixture
@@ -251,3 +251,42 @@ def assert_gates_closed_parity(ours, reference, vocab: int, sign_dim: int) -> No
         conditioned = ours(input_ids, None, signs, sign_mask)
     torch.testing.assert_close(plain, expected, atol=1e-5, rtol=0)
     torch.testing.assert_close(conditioned, expected, atol=1e-5, rtol=0)
+
+
+# ---- a demo-sized model (configs/synth-small, one epoch per stage on the tiny corpus) ------
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "synth-small"
+
+
+@pytest.fixture(scope="module")  # per module: tests may move or delete its files
+def demo_model(tiny_synth_corpus, tmp_path_factory):
+    """The demo's recipe at the demo's model size, one epoch per step, on the tiny corpus."""
+    from sign2gpt.run_config import load_run_config
+    from sign2gpt.synthbench.language_model import LMTraining, train_language_model
+    from sign2gpt.synthbench.visual_backbone import ViTTraining, train_visual_backbone
+    from sign2gpt.train.run import start_run, train_stage
+
+    work = tmp_path_factory.mktemp("demo-model")
+    vit, lm = work / "stand-in-vit.safetensors", work / "lm"
+    common = [
+        f"data.root={tiny_synth_corpus}", f"out_dir={work / 'runs'}", "data.batch_size=4",
+        f"model.spatial.pretrained={vit}", "train.epochs=1", "train.validate_every=1",
+        "train.bleu_every=1", "train.num_beams=2", "train.max_new_tokens=6",
+    ]  # fmt: skip
+    stage1_cfg = load_run_config(CONFIGS / "pretrain.yaml", common)
+    train_visual_backbone(
+        stage1_cfg.data, stage1_cfg.model.spatial.vit, vit, ViTTraining(epochs=1), progress=False
+    )
+    stage1_run = start_run(stage1_cfg)
+    train_stage(stage1_cfg, stage1_run)
+    texts = train_texts(tiny_synth_corpus)
+    decoder = load_run_config(CONFIGS / "translate.yaml", common).model.decoder
+    lm_cfg = train_language_model(texts, decoder, lm, LMTraining(epochs=1), progress=False)
+    stage2_cfg = load_run_config(
+        CONFIGS / "translate.yaml",
+        [*common, f"init={stage1_run.checkpoint('best')}", f"model.decoder.pretrained={lm}",
+         f"model.decoder.vocab_size={lm_cfg.vocab_size}"],
+    )  # fmt: skip
+    stage2_run = start_run(stage2_cfg)
+    train_stage(stage2_cfg, stage2_run)
+    return work, stage2_run.checkpoint("best")

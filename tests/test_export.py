@@ -1,6 +1,6 @@
-"""`sign2gpt export` and the Python API: a demo-sized model (configs/synth-small, one epoch
-per stage on the tiny corpus) leaves its run folder, and translates the same from a moved
-export, through `Translator` and `sign2gpt translate --model`."""
+"""`sign2gpt export` and the Python API: a demo-sized model (`demo_model` in conftest.py)
+leaves its run folder, and translates the same from a moved export, through `Translator`
+and `sign2gpt translate --model`."""
 
 from __future__ import annotations
 
@@ -15,44 +15,6 @@ from safetensors import safe_open
 
 from sign2gpt.cli import main
 from sign2gpt.errors import CheckpointError, DataError
-
-CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "synth-small"
-
-
-@pytest.fixture(scope="module")
-def demo_model(tiny_synth_corpus, tmp_path_factory):
-    """The demo's recipe at the demo's model size, one epoch per step, on the tiny corpus."""
-    from sign2gpt.run_config import load_run_config
-    from sign2gpt.synthbench.language_model import LMTraining, train_language_model
-    from sign2gpt.synthbench.visual_backbone import ViTTraining, train_visual_backbone
-    from sign2gpt.train.run import start_run, train_stage
-
-    work = tmp_path_factory.mktemp("demo-model")
-    vit, lm = work / "stand-in-vit.safetensors", work / "lm"
-    common = [
-        f"data.root={tiny_synth_corpus}", f"out_dir={work / 'runs'}", "data.batch_size=4",
-        f"model.spatial.pretrained={vit}", "train.epochs=1", "train.validate_every=1",
-        "train.bleu_every=1", "train.num_beams=2", "train.max_new_tokens=6",
-    ]  # fmt: skip
-    stage1_cfg = load_run_config(CONFIGS / "pretrain.yaml", common)
-    train_visual_backbone(
-        stage1_cfg.data, stage1_cfg.model.spatial.vit, vit, ViTTraining(epochs=1), progress=False
-    )
-    stage1_run = start_run(stage1_cfg)
-    train_stage(stage1_cfg, stage1_run)
-    from conftest import train_texts
-
-    texts = train_texts(tiny_synth_corpus)
-    decoder = load_run_config(CONFIGS / "translate.yaml", common).model.decoder
-    lm_cfg = train_language_model(texts, decoder, lm, LMTraining(epochs=1), progress=False)
-    stage2_cfg = load_run_config(
-        CONFIGS / "translate.yaml",
-        [*common, f"init={stage1_run.checkpoint('best')}", f"model.decoder.pretrained={lm}",
-         f"model.decoder.vocab_size={lm_cfg.vocab_size}"],
-    )  # fmt: skip
-    stage2_run = start_run(stage2_cfg)
-    train_stage(stage2_cfg, stage2_run)
-    return work, stage2_run.checkpoint("best")
 
 
 def corpus_videos(corpus: Path, count: int = 3) -> list[Path]:

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "localize": "localize",
     "score": "score",
+    "serve": "serve",
     "demo": "demo",
 }
 

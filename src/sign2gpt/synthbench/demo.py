@@ -212,3 +212,5 @@ def print_report(results: dict[str, Any]) -> None:
         print(f"  translation: {example['translation']}")
         print(f"  reference:   {example['reference']}")
     print(f"\nlocalization figure: {results['localization']['figure']}")
+    best = Path(results["runs"]["stage2"]) / "checkpoints" / "best.safetensors"
+    print(f"\ntry it in the browser (docs/web.md): sign2gpt serve --checkpoint {best}")
