@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from sign2gpt.commands.model_option import add_model_arguments, model_path
+from sign2gpt.commands.options import add_device, add_model_arguments, model_path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-new-tokens", type=int, default=64, help="longest output (default: 64)"
     )
     parser.add_argument("--examples", type=int, default=3, help="test clips shown (default: 3)")
-    parser.add_argument("--device", default="auto", help="cpu, cuda, ... (default: auto)")
+    add_device(parser)
 
 
 def run(args: argparse.Namespace) -> int:
