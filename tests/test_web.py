@@ -104,7 +104,9 @@ def test_concurrent_requests_get_the_cli_answers_and_memory_stays_flat(server, c
     for i in range(50):
         assert translate(i)[1] == clips[videos[i % 3]]
         most = max(most, rss_mb(pid))
-    assert most - before < 8, f"server RSS grew {most - before:.1f} MB over 50 requests"
+    # After the warm-up the RSS wanders by ~8 MB (a clean-clone run: +8.2 MB); keeping each
+    # request's decoded clip (~1.2 MB of frames) would add ~60 MB: the bound sits between.
+    assert most - before < 20, f"server RSS grew {most - before:.1f} MB over 50 requests"
 
 
 def test_page_in_chromium_translates_like_the_cli_and_shows_a_bad_file(
