@@ -43,7 +43,7 @@ def training_epochs(
             pin_memory=torch.cuda.is_available(),
             # Own generator: building a loader must not draw from the global RNG (resume).
             generator=torch.Generator().manual_seed(seed + epoch),
-            worker_init_fn=ignore_stop_signals if dataset.cfg.num_workers > 0 else None,
+            worker_init_fn=ignore_stop_signals,  # runs only in worker processes
         )
         yield from (batch for batch in loader if batch is not None)
 
