@@ -10,7 +10,10 @@ import yaml
 from conftest import make_phoenix_corpus, make_video_manifest
 from sign2gpt.cli import main
 from sign2gpt.data import DataConfig
+from sign2gpt.data.dataset import build_dataset
 from sign2gpt.data.readers import read_split
+from sign2gpt.data.sources import count_frames, read_all_frames, read_selected_frames
+from sign2gpt.errors import DataError
 
 
 def _config(tmp_path, root, **extra) -> str:
@@ -135,6 +138,50 @@ def test_a_symlinked_frame_folder_leading_outside_the_root_is_refused(tmp_path):
     table = read_split(DataConfig(root=str(root)), "train")
     assert [r.id for r in table.records] == ["train_video_0"]
     assert "a symlink takes" in table.problems[0].reason
+
+
+def test_a_single_frame_file_symlinked_outside_the_root_is_refused(tmp_path):
+    root = make_phoenix_corpus(tmp_path / "corpus", {"train": 2, "dev": 1, "test": 1})
+    folder = root / "features" / "fullFrame-210x260px" / "train" / "train_video_1"
+    frame = sorted(folder.iterdir())[1]
+    outside = tmp_path / "secret.png"
+    frame.rename(outside)
+    frame.symlink_to(outside)
+    inside = sorted(folder.iterdir())[2]  # a link to another frame of the corpus is fine
+    other = root / "features" / "fullFrame-210x260px" / "train" / "train_video_0"
+    inside.unlink()
+    inside.symlink_to(sorted(other.iterdir())[2])
+    cfg = DataConfig(root=str(root), resize=16, crop=12, num_workers=0)
+    table = read_split(cfg, "train")
+    assert len(table.records) == 2  # the folder itself is inside: found when its files are read
+    with pytest.raises(DataError, match=r"a symlink takes .* outside the data root"):
+        count_frames(table.records[1], min_frames=1)
+    with pytest.raises(DataError, match="a symlink takes") as info:
+        build_dataset(cfg, "train")
+    assert str(frame) in str(info.value)
+    with pytest.raises(DataError, match="a symlink takes"):  # the cache's and loader's reads
+        read_all_frames(folder, confine=root)
+    with pytest.raises(DataError, match="a symlink takes"):
+        read_selected_frames(folder, lambda n: [0, 1], confine=root)
+    count_frames(table.records[0], min_frames=1)
+    assert len(read_all_frames(folder)) == len(list(folder.iterdir()))  # inputs: no limit
+    allowed = DataConfig(root=str(root), resize=16, crop=12, num_workers=0,
+                         allow_absolute_paths=True)  # fmt: skip
+    assert build_dataset(allowed, "train")[1].frames.shape[0] > 0
+
+
+def test_data_check_names_the_frame_file_a_symlink_takes_outside(tmp_path, capsys):
+    root = make_phoenix_corpus(tmp_path / "corpus", {"train": 2, "dev": 1, "test": 1})
+    folder = root / "features" / "fullFrame-210x260px" / "train" / "train_video_0"
+    frame = sorted(folder.iterdir())[0]
+    frame.rename(tmp_path / "secret.png")
+    frame.symlink_to(tmp_path / "secret.png")
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"data": {"root": str(root), "resize": 16, "crop": 12,
+                                               "num_workers": 0}}), encoding="utf-8")
+    code, out = _check(capsys, str(config), "--split", "train")
+    bad = [line for line in out.splitlines() if "BAD" in line]
+    assert code == 1 and len(bad) == 1 and str(frame) in bad[0] and "a symlink takes" in bad[0]
 
 
 def test_a_data_root_that_is_itself_a_link_still_works(tmp_path):

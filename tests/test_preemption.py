@@ -69,6 +69,33 @@ def test_a_stop_signal_checkpoints_at_the_step_boundary_and_resume_is_exact(
     assert resumed.progress.history == full.progress.history
 
 
+class _RecordingLogger:
+    """What Fabric asks of a logger, recorded."""
+
+    def __init__(self):
+        self.metrics, self.finalized = [], []
+
+    def log_metrics(self, metrics, step=None):
+        self.metrics.append(dict(metrics))
+
+    def finalize(self, status):
+        self.finalized.append(status)
+
+
+def test_loggers_are_flushed_and_closed_when_a_stop_signal_ends_training(tmp_path):
+    cfg = TrainConfig(**{**CFG, "checkpoint_every_steps": 0})
+    victim = _signalling_trainer(tmp_path, cfg, (1, 3), signal.SIGTERM)
+    logger = _RecordingLogger()
+    victim.fabric._loggers = [logger]
+    with pytest.raises(Preempted):
+        victim.fit()
+    assert logger.finalized == ["preempted"] and logger.metrics  # closed once, after logging
+    finished = _trainer(tmp_path / "finished", cfg)
+    finished.fabric._loggers = [logger := _RecordingLogger()]
+    finished.fit()
+    assert logger.finalized == ["success"]
+
+
 def test_the_cli_exits_75_on_preemption(monkeypatch, capsys):
     from sign2gpt.cli import main
 

@@ -154,7 +154,7 @@ def write_cache(
     with atomic_path(data_file) as tmp, open(tmp, "wb") as handle:
         for record in tqdm(records, desc=f"caching {split}", disable=not progress, unit="video"):
             try:
-                frames = resize_frames(read_all_frames(record.source), cfg.resize)
+                frames = resize_frames(read_all_frames(record.source, record.confine), cfg.resize)
             except DataError as exc:
                 if not skip_bad:
                     raise

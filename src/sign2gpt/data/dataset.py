@@ -89,7 +89,7 @@ class VideoDataset(Dataset):
                     self.cache.read(record.id, select(self.cache.num_frames(record.id)))
                 )
             else:
-                frames = read_selected_frames(record.source, select)
+                frames = read_selected_frames(record.source, select, record.confine)
                 # Keypoints (T, J, 3) float32 are not images: no resize.
                 frames = resize_frames(frames, cfg.resize) if frames.dtype == np.uint8 else (
                     torch.from_numpy(frames))

@@ -22,6 +22,9 @@ class VideoRecord:
         signer: signer id ("" when unknown).
         split: the split this row belongs to.
         where: "file:line" of the row, for messages.
+        confine: the data root a frame folder's files must stay in (a frame file that is a
+            symlink out of it is refused when read); None: no such limit (inputs named on
+            the command line, `data.allow_absolute_paths: true`).
     """
 
     id: str
@@ -30,6 +33,7 @@ class VideoRecord:
     signer: str
     split: str
     where: str
+    confine: Path | None = None
 
 
 @dataclass(frozen=True)

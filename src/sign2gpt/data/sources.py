@@ -20,8 +20,20 @@ from sign2gpt.data.frames import (
     video_frame_rate,
 )
 from sign2gpt.data.keypoints import is_keypoint_source, read_keypoints
-from sign2gpt.data.records import VideoRecord
+from sign2gpt.data.records import VideoRecord, escaping_link
 from sign2gpt.errors import DataError
+
+
+def confined_frame_files(folder: Path, confine: Path | None) -> list[Path]:
+    """`list_frame_files(folder)`, refusing a folder or frame file that a symlink takes out of
+    `confine` (the data root; None = no limit). Only links are resolved: a plain file in a
+    folder inside the root is inside it."""
+    files = list_frame_files(folder)
+    if confine is not None:
+        for path in (folder, *(f for f in files if f.is_symlink())):
+            if reason := escaping_link(confine, path):
+                raise DataError(path, reason)
+    return files
 
 
 def count_frames(record: VideoRecord, *, min_frames: int, verify: bool = False) -> int:
@@ -41,7 +53,7 @@ def count_frames(record: VideoRecord, *, min_frames: int, verify: bool = False) 
             raise DataError(source, "video file does not exist")
         count = len(read_video_file(source)) if verify else count_video_frames(source)
     else:
-        files = list_frame_files(source)
+        files = confined_frame_files(source, record.confine)
         if verify:
             read_frame_files(files, np.arange(len(files)))
         count = len(files)
@@ -61,22 +73,24 @@ def frame_rate(source: Path) -> float:
     return video_frame_rate(source) if is_video_file(source) else FRAME_FOLDER_FPS
 
 
-def read_all_frames(source: Path) -> np.ndarray:
-    """Every frame of a source, (N, H, W, 3) uint8 (keypoints: (N, J, 3) float32)."""
+def read_all_frames(source: Path, confine: Path | None = None) -> np.ndarray:
+    """Every frame of a source, (N, H, W, 3) uint8 (keypoints: (N, J, 3) float32); a frame
+    folder's files must stay inside `confine` (see `confined_frame_files`)."""
     if is_keypoint_source(source):
         return read_keypoints(source).stacked()
     if is_video_file(source):
         return read_video_file(source)
-    files = list_frame_files(source)
+    files = confined_frame_files(source, confine)
     return read_frame_files(files, np.arange(len(files)))
 
 
-def read_selected_frames(source: Path, select) -> np.ndarray:
+def read_selected_frames(source: Path, select, confine: Path | None = None) -> np.ndarray:
     """Frames `select(num_frames)` of a source, (T, H, W, 3) uint8.
 
     `select` maps the true frame count to indices: the count from the folder listing or the
     decoded video wins over any count stored earlier (a header can be wrong).
-    Keypoint sources give (T, J, 3) float32.
+    Keypoint sources give (T, J, 3) float32. A frame folder's files must stay inside
+    `confine` (see `confined_frame_files`).
     """
     if is_keypoint_source(source):
         joints = read_keypoints(source).stacked()
@@ -84,5 +98,5 @@ def read_selected_frames(source: Path, select) -> np.ndarray:
     if is_video_file(source):
         frames = read_video_file(source)
         return frames[select(len(frames))]
-    files = list_frame_files(source)
+    files = confined_frame_files(source, confine)
     return read_frame_files(files, select(len(files)))

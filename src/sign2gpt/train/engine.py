@@ -220,8 +220,18 @@ class Trainer:
 
     # ------------------------------------------------------------------------------ loop
     def fit(self) -> Progress:
-        with self.stop.listening():
-            return self._fit()
+        status = "failed"
+        try:
+            with self.stop.listening():
+                progress = self._fit()
+            status = "success"
+            return progress
+        except Preempted:
+            status = "preempted"
+            raise
+        finally:  # flush and close the CSV / TensorBoard files, also when stopped or failed
+            for logger in self.fabric.loggers:
+                logger.finalize(status)
 
     def _fit(self) -> Progress:
         cfg, p = self.cfg, self.progress
@@ -238,8 +248,6 @@ class Trainer:
                 break
             if p.epoch < cfg.epochs and self._stop_requested():
                 self._preempted(saved=True)
-        for logger in self.fabric.loggers:  # flush the CSV / TensorBoard files
-            logger.finalize("success")
         p.replica_checksums = self._replica_checksums()
         if len(set(p.replica_checksums)) > 1:
             raise TrainingError(f"model replicas drifted apart: checksums {p.replica_checksums}")

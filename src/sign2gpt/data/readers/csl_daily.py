@@ -66,6 +66,7 @@ def read_csl_daily(cfg: DataConfig, split: str) -> RecordTable:
                 signer=signer.group(1) if signer else "",
                 split=split,
                 where=where,
+                confine=None if cfg.allow_absolute_paths else root,
             )
         )
     for name in sorted(wanted):

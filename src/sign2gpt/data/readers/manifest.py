@@ -67,6 +67,7 @@ def read_manifest(cfg: DataConfig, split: str) -> RecordTable:
                 signer=(row.get("signer") or "").strip(),
                 split=split,
                 where=where,
+                confine=None if cfg.allow_absolute_paths else root,
             )
         )
     return table

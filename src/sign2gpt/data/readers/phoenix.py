@@ -66,6 +66,7 @@ def read_phoenix(cfg: DataConfig, split: str) -> RecordTable:
                 signer=row.get("speaker", "").strip(),
                 split=split,
                 where=where,
+                confine=None if cfg.allow_absolute_paths else root,
             )
         )
     return table
