@@ -248,3 +248,25 @@ def test_a_glosses_folder_built_the_other_way_is_one_data_error(tmp_path):
                                 "text": {"glosses": str(tmp_path), "gloss_tokens": "all_words"}})
     with pytest.raises(DataError, match=r"built from pseudo-glosses, but text\.gloss_tokens"):
         prepare_glosses(cfg, None, tmp_path)
+
+
+def test_the_glosses_command_builds_an_all_words_folder_that_training_tells_apart(tmp_path):
+    from sign2gpt.cli import main
+    from sign2gpt.run_config import run_config_from_dict
+    from sign2gpt.text import PseudoGlossVocab
+    from sign2gpt.train.builders import prepare_glosses
+
+    text = tmp_path / "train.txt"
+    text.write_text("der regen und der wind .\nmorgen scheint die sonne .\n", encoding="utf-8")
+    for flag, folder in (([], "content"), (["--all-words"], "all")):
+        args = ["glosses", "--lang", "de", "--backend", "hanta", "--input", str(text),
+                "--out", str(tmp_path / folder), "--no-prototypes", *flag]  # fmt: skip
+        assert main(args) == 0
+    content, every = (PseudoGlossVocab.load(tmp_path / f) for f in ("content", "all"))
+    assert not content.all_words and every.all_words
+    assert {"der", "und"} <= set(every.words) and not {"der", "und"} & set(content.words)
+    cfg = run_config_from_dict({"data": {"root": "."},
+                                "text": {"glosses": str(tmp_path / "content"),
+                                         "gloss_tokens": "all_words"}})  # fmt: skip
+    with pytest.raises(Exception, match="built from pseudo-glosses"):
+        prepare_glosses(cfg, None, tmp_path)

@@ -47,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="tagger (default auto: spaCy if a pipeline is installed, else HanTa / jieba)",
     )
     parser.add_argument(
+        "--all-words",
+        action="store_true",
+        help="every word is a token, not only the content words (the paper's 'all words as "
+        "tokens' ablation; the folder is then for text.gloss_tokens: all_words)",
+    )
+    parser.add_argument(
         "--vectors", type=Path, help="fastText .bin or .vec file for the prototypes"
     )
     parser.add_argument(
@@ -70,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
     if not any(s.strip() for s in train.sentences):
         raise DataError(args.input, "no sentences")
     held_out = [f for path in args.eval for f in read_sentence_files(path) if f.split != args.split]
-    result = build_pseudo_glosses(train.sentences, args.lang, args.backend)
+    result = build_pseudo_glosses(
+        train.sentences, args.lang, args.backend, all_words=args.all_words
+    )
     if not result.vocab.words:
         raise DataError(args.input, "no pseudo-glosses found (is --lang right?)")
     written = result.save(args.out, ids=train.ids)
