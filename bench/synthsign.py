@@ -25,6 +25,14 @@ every epoch, at most `Size.reference_epochs`); its dev curve is in the results.
 
 `--lm-family llama` swaps the stand-in LM's architecture (same training, same sizes) and
 writes bench/results/synthsign-<size>-llama.{json,md}: the method is not tied to XGLM.
+
+`--front-end pose` runs the same benchmark from keypoints (`model.spatial.kind: pose`, configs
+configs/synth-<size>-pose/): the corpus is generated with the estimator keypoints beside each
+video (`sign2gpt synth --keypoints`), there is no frame cache and no stand-in ViT, everything
+else is the same (rows, stages, targets). Writes bench/results/synthsign-<size>-pose.{json,md},
+with the RGB run's numbers beside it when bench/results/synthsign-<size>.json exists.
+
+    python bench/synthsign.py --size small --front-end pose
 """
 
 from __future__ import annotations
@@ -122,6 +130,8 @@ SIZES = {
                  warm_start=WarmStart(z_epochs=4, end_to_end_epochs=1), reference_epochs=20),
 }
 REFERENCE_PATIENCE = 3
+FRONT_ENDS = ("rgb", "pose")
+RESULTS = REPO / "bench" / "results"
 
 
 def parse_args() -> argparse.Namespace:
@@ -140,6 +150,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--lm-family", choices=sorted(LM_FAMILIES), default="xglm",
         help="architecture of the stand-in LM (default xglm, the paper's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--front-end", choices=FRONT_ENDS, default="rgb",
+        help="rgb: video frames through the stand-in ViT (default); pose: the estimator "
+             "keypoints through `model.spatial.kind: pose`",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="the (first) seed")
     parser.add_argument(
@@ -167,8 +182,15 @@ def parse_args() -> argparse.Namespace:
 
 
 def result_name(args: argparse.Namespace) -> str:
-    """`<size>`, or `<size>-<family>` for a stand-in LM other than XGLM."""
-    return args.size if args.lm_family == "xglm" else f"{args.size}-{args.lm_family}"
+    """`<size>`, `-<family>` for a stand-in LM other than XGLM, `-pose` for keypoints."""
+    name = args.size if args.lm_family == "xglm" else f"{args.size}-{args.lm_family}"
+    return f"{name}-pose" if args.front_end == "pose" else name
+
+
+def config_dir(args: argparse.Namespace) -> Path:
+    """The stage configs: configs/synth-<size>/, or configs/synth-<size>-pose/ for keypoints."""
+    folder = SIZES[args.size].config_dir
+    return folder.with_name(f"{folder.name}-pose") if args.front_end == "pose" else folder
 
 
 def stage_config(
@@ -224,40 +246,44 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     size = SIZES[args.size]
     out = (args.out or REPO / "runs" / f"bench-synthsign-{result_name(args)}").resolve()
     corpus, vit_path, lm_dir = out / "corpus", out / "stand-in-vit.safetensors", out / "lm"
+    rgb = args.front_end == "rgb"
     meter = StageMeter(args.device)
     scale = args.epochs_scale
-    pretrain_yaml = size.config_dir / "pretrain.yaml"
-    translate_yaml = size.config_dir / "translate.yaml"
+    pretrain_yaml = config_dir(args) / "pretrain.yaml"
+    translate_yaml = config_dir(args) / "translate.yaml"
     yaml = {path: load_yaml(path) for path in (pretrain_yaml, translate_yaml)}
     with meter("generate corpus"):
         reused = prepare_corpus(corpus, args.size, args.seed, limit=args.limit,
-                                text_dir=args.text_dir, reuse=args.reuse_corpus)  # fmt: skip
+                                text_dir=args.text_dir, reuse=args.reuse_corpus,
+                                keypoints=not rgb)  # fmt: skip
     cache = out / "cache"
     if not reused and cache.is_dir():
         shutil.rmtree(cache)  # ours (inside the work folder); a clean state decodes afresh
     common = [
         f"data.root={corpus}",
-        f"data.cache_dir={cache}",
         f"out_dir={out / 'runs'}",
-        f"model.spatial.pretrained={vit_path}",
         f"train.seed={args.seed}",
         *LM_FAMILIES[args.lm_family],
     ]
+    if rgb:  # keypoint files are read directly: no frame cache, no ViT to load
+        common += [f"data.cache_dir={cache}", f"model.spatial.pretrained={vit_path}"]
     if args.device == "cuda":
         common += ["train.accelerator=cuda", "train.precision=bf16-mixed"]
     stage1_cfg = stage_config(yaml[pretrain_yaml], pretrain_yaml, common, scale)
-    with meter("cache decoded frames"):
-        cache_frames(stage1_cfg)
+    if rgb:
+        with meter("cache decoded frames"):
+            cache_frames(stage1_cfg)
     train_texts = [r.text for r in read_split(stage1_cfg.data, "train").records]
     with meter("stand-in LM + tokenizer"):
         decoder = stage_config(yaml[translate_yaml], translate_yaml, common, scale).model.decoder
         lm = train_language_model(
             train_texts, decoder, lm_dir, LMTraining(epochs=scaled_epochs(size.lm_epochs, scale))
         )
-    with meter("stand-in ViT (pose regression)"):
-        pose_data = dataclasses.replace(stage1_cfg.data, frame_stride=size.vit_frame_stride)
-        vit_training = ViTTraining(epochs=scaled_epochs(size.vit_epochs, scale))
-        train_visual_backbone(pose_data, stage1_cfg.model.spatial.vit, vit_path, vit_training)
+    if rgb:
+        with meter("stand-in ViT (pose regression)"):
+            pose_data = dataclasses.replace(stage1_cfg.data, frame_stride=size.vit_frame_stride)
+            vit_training = ViTTraining(epochs=scaled_epochs(size.vit_epochs, scale))
+            train_visual_backbone(pose_data, stage1_cfg.model.spatial.vit, vit_path, vit_training)
     with meter("stage 1: pseudo-gloss pretraining"):
         stage1_run = start_run(stage1_cfg)
         stage1 = train_stage(stage1_cfg, stage1_run)
@@ -284,7 +310,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             runs[key] = start_run(cfg)
             train = train_gloss_to_text if key == "gloss_to_text" else train_stage
             train(cfg, runs[key])
-    results: dict[str, Any] = {"size": args.size}
+    results: dict[str, Any] = {"size": args.size, "front_end": args.front_end}
     details = {}
     with meter("evaluate (beam 4)"):
         for key in ("with_pgp", "without_pgp", "gloss_to_text"):
@@ -337,10 +363,11 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     results["commit"] = git_commit()
     results["settings"] = {
         "epochs_scale": scale, "seed": args.seed, "limit": args.limit, "device": args.device,
-        "lm_family": args.lm_family,
+        "lm_family": args.lm_family, "front_end": args.front_end,
+        "config_dir": str(config_dir(args).relative_to(REPO)),
         "corpus_reused": reused, "lm_epochs": scaled_epochs(size.lm_epochs, scale),
-        "vit_epochs": scaled_epochs(size.vit_epochs, scale),
-        "vit_frame_stride": size.vit_frame_stride,
+        "vit_epochs": scaled_epochs(size.vit_epochs, scale) if rgb else None,
+        "vit_frame_stride": size.vit_frame_stride if rgb else None,
         "warm_start": dataclasses.asdict(warm_start),
         "stage_epochs": {k: load_run_config(r.config_path).train.epochs for k, r in runs.items()},
     }  # fmt: skip
@@ -367,6 +394,27 @@ def targets(results: dict[str, Any]) -> dict[str, Any]:
         "unseen_signer_relative_gap_bleu4": {"value": round(gap, 3), "target": "<= 0.2",
                                              "met": gap <= 0.2},
     }  # fmt: skip
+
+
+def rgb_comparison(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Test numbers of a pose run beside the RGB run of its size (bench/results/
+    synthsign-<size>.json), when that file exists: how far keypoints get against the ViT."""
+    path = RESULTS / f"synthsign-{results['size']}.json"
+    if results.get("front_end") != "pose" or not path.is_file():
+        return []
+    rgb = json.loads(path.read_text(encoding="utf-8"))
+    rows = []
+    for name, run in (("pose (this run)", results), (f"RGB, stand-in ViT ({path.name})", rgb)):
+        rows.append({
+            "front end": name,
+            **{f"test BLEU-4, {LABELS[k]}": run[k]["test"]["bleu4"]
+               for k in ("with_pgp", "without_pgp", "gloss_to_text")},
+            "unseen signer BLEU-4, with PGP": run["with_pgp"][UNSEEN_SPLIT]["bleu4"],
+            "test loc. F1": run["localization"]["f1"],
+            "total min": round(total / 60, 1) if isinstance(total := run["total_seconds"],
+                                                            int | float) else total,
+        })  # fmt: skip
+    return rows
 
 
 def tables(results: dict[str, Any]) -> str:
@@ -397,9 +445,12 @@ def tables(results: dict[str, Any]) -> str:
         })  # fmt: skip
     goals = [{"quantity": k, **v} for k, v in results["targets"].items()]
     stages = [{"stage": k, **v} for k, v in results["stages"].items()]
+    comparison = rgb_comparison(results)
+    front = " from keypoints (`spatial.kind: pose`)" if results.get("front_end") == "pose" else ""
     return "\n\n".join((
-        f"SynthSign `{results['size']}`, commit {results['commit']}, {results['date']}; "
+        f"SynthSign `{results['size']}`{front}, commit {results['commit']}, {results['date']}; "
         f"total {results['total_seconds'] / 60:.1f} min.",
+        *([markdown_table(comparison, list(comparison[0]))] if comparison else []),
         markdown_table(rows, ["model", "split", *METRICS]),
         "Stage 1 (best dev checkpoint); localization at threshold 0.2, matching defined in "
         "`sign2gpt.localization_eval`:",
@@ -448,13 +499,14 @@ def main() -> None:
         raise SystemExit(f"--seeds must be >= 1, got {args.seeds}")
     suffix = "" if args.device == "cpu" else f"-{args.device}"
     family = "" if args.lm_family == "xglm" else f", {args.lm_family} stand-in LM"
+    family += ", pose front end" if args.front_end == "pose" else ""
     title = f"SynthSign {args.size}: Sign2GPT end to end{family}"
     if args.seeds == 1:
         results = run_benchmark(args)
         save_results(f"synthsign-{result_name(args)}{suffix}", results, tables(results),
                      title=title)  # fmt: skip
         return
-    base = (args.out or REPO / "runs" / f"bench-synthsign-{args.size}").resolve()
+    base = (args.out or REPO / "runs" / f"bench-synthsign-{result_name(args)}").resolve()
     seeds = list(range(args.seed, args.seed + args.seeds))
     per_seed = [
         run_benchmark(argparse.Namespace(**{**vars(args), "seed": s, "out": base / f"seed-{s}"}))

@@ -8,6 +8,7 @@ who never appears elsewhere. The same seed gives byte-identical output.
 Examples:
   sign2gpt synth --size small --out data/synthsign-small
   sign2gpt synth --size full --out data/synthsign --text-dir ../shared/data/phoenix14t-text
+  sign2gpt synth --size small --out data/synthsign-small-pose --keypoints
   sign2gpt synth --contact-sheet docs/images/contact-sheet.png
 """
 
@@ -37,6 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pixel noise amplitude in grey levels (default: 3)")
     parser.add_argument("--drop-prob", type=float, default=0.02,
                         help="probability of a dropped frame (default: 0.02)")
+    parser.add_argument("--keypoints", action="store_true",
+                        help="also write each video's keypoints as a pose estimator would give "
+                        "them (features/keypoints-holistic/<split>/<name>.npz)")
+    parser.add_argument("--missed-hand", type=float, default=None,
+                        help="with --keypoints: fraction of frames in which each hand is "
+                        "missed (default: 0.05)")
     parser.add_argument("--force", action="store_true",
                         help="replace an existing SynthSign corpus at --out")
     parser.add_argument("--contact-sheet", metavar="PNG",
@@ -53,10 +60,19 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.out:
         raise ConfigError("--out is required (or --contact-sheet PNG)")
+    from sign2gpt.synth.estimator import KeypointNoise
     from sign2gpt.synth.generate import SynthConfig, generate_corpus
 
+    if args.missed_hand is not None and not args.keypoints:
+        raise ConfigError("--missed-hand needs --keypoints")
+    try:
+        noise = KeypointNoise() if args.missed_hand is None else KeypointNoise(
+            missed_hand=args.missed_hand)
+    except ValueError as exc:
+        raise ConfigError(f"--missed-hand: {exc}") from None
     cfg = SynthConfig(size=args.size, seed=args.seed, image_size=args.image_size,
-                      noise=args.noise, drop_prob=args.drop_prob, limit=args.limit)
+                      noise=args.noise, drop_prob=args.drop_prob, limit=args.limit,
+                      keypoints=args.keypoints, keypoint_noise=noise)
     started = time.perf_counter()
     meta = generate_corpus(cfg, args.out, text_dir=args.text_dir, workers=args.workers,
                            force=args.force)

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from sign2gpt.errors import ConfigError, DataError
 from sign2gpt.io import write_json
 from sign2gpt.synth import grammar, recipes, writer
+from sign2gpt.synth.estimator import KeypointNoise, estimate_keypoints
 from sign2gpt.synth.motion import MotionParams, plan_video
 from sign2gpt.synth.png import encode_pngs
 from sign2gpt.synth.render import KEYPOINTS, renderer_for
@@ -51,6 +52,10 @@ class SynthConfig:
     drop_prob: float = 0.02
     camera_jitter: float = 0.3
     limit: int = 0  # at most this many sentences per split (0 = all), for quick corpora
+    # Also write each video's keypoints as a pose estimator would give them (for
+    # `model.spatial.kind: pose`); the videos' bytes do not depend on it.
+    keypoints: bool = False
+    keypoint_noise: KeypointNoise = dataclasses.field(default_factory=KeypointNoise)
 
     def __post_init__(self) -> None:
         if self.size not in ("small", "full"):
@@ -92,6 +97,14 @@ def _render_job(job: _Job) -> writer.VideoRecord:
     frames, keypoints = renderer.render(timeline, rng, cfg.noise)
     writer.write_frames(writer.frame_dir(_STATE["root"], job.split, job.name),
                         encode_pngs(frames))
+    if cfg.keypoints:
+        # Their own generator: the videos stay byte-identical with keypoints on or off.
+        estimator_rng = np.random.default_rng([cfg.seed, SPLIT_CODES[job.split], job.index, 1])
+        points, confidence = estimate_keypoints(timeline, keypoints, SIGNERS[job.signer],
+                                                renderer.scale, estimator_rng,
+                                                cfg.keypoint_noise)  # fmt: skip
+        writer.write_keypoint_file(writer.keypoint_file(_STATE["root"], job.split, job.name),
+                                   points, confidence, cfg.image_size)  # fmt: skip
     return writer.VideoRecord(
         name=job.name, signer=SIGNERS[job.signer].name, glosses=job.sentence.glosses,
         text=job.sentence.text, num_frames=len(frames), timings=timeline.timings,
@@ -231,6 +244,9 @@ def _metadata(cfg: SynthConfig, splits: dict[str, list[Sentence]], vocabulary: l
         "splits": {split: writer.split_summary(videos) for split, videos in records.items()},
         "unseen_signer": {"split": UNSEEN_SPLIT, "signer": SIGNERS[UNSEEN_SIGNER].name},
         "keypoints": list(KEYPOINTS),
+        "keypoint_files": {"features_dir": writer.KEYPOINTS_DIR.as_posix(), "layout": "holistic",
+                           "noise": dataclasses.asdict(cfg.keypoint_noise)}
+        if cfg.keypoints else None,
         "inventories": {
             "hand_shapes": list(recipes.HAND_SHAPES), "locations": list(recipes.LOCATIONS),
             "movements": list(recipes.MOVEMENTS), "hands": list(recipes.HANDS),

@@ -46,6 +46,8 @@ _FINGERS: dict[str, dict[str, tuple[float, float]]] = {
     "c": {},  # an arc, drawn below
 }
 assert set(_FINGERS) == set(HAND_SHAPES)
+# Public views for the keypoint estimator (`estimator.py`), which places the same fingers.
+FINGER_BASES, FINGER_SPECS = _BASES, _FINGERS
 
 
 def _finger(name: str, angle_deg: float, length: float) -> tuple:

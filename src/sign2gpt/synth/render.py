@@ -42,7 +42,7 @@ _MOUTHS = {
     "brows": (-0.25, 0.0, 0.25, 0.0, 0.08),
     "tilt": (-0.25, 0.0, 0.25, 0.0, 0.08),
 }
-_MOUTH_TABLE = np.array([_MOUTHS[name] for name in FACE_CUES], np.float32)
+MOUTH_TABLE = np.array([_MOUTHS[name] for name in FACE_CUES], np.float32)
 _BROWS_UP = FACE_CUES.index("brows")
 
 
@@ -251,7 +251,7 @@ class Renderer:
         shift = np.concatenate([np.zeros_like(lift), -lift], -1) * brow  # (F, 4, 2)
         draw(at(start) + shift * r, at(end) + shift * r,
              np.array([0.13, 0.13, 0.08, 0.08], np.float32) * r, _INK)
-        mouth = _MOUTH_TABLE[faces]  # (F, 5)
+        mouth = MOUTH_TABLE[faces]  # (F, 5)
         mouth_centre = centre + np.array([0.0, 0.55], np.float32) * r
         lips = [(mouth_centre + mouth[:, i:i + 2] * r)[:, None] for i in (0, 2)]
         draw(*lips, mouth[:, 4:5] * r, _MOUTH_COLOUR)

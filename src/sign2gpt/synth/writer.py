@@ -7,6 +7,8 @@
 <root>/keypoints/<split>.npy      (frames of all videos, joints, 2) renderer joint positions
 <root>/keypoints/<split>.cues.npy (frames of all videos, 3) int16 hand shapes and face cue
 <root>/keypoints/<split>.json     {"joints": [...], "cues": {name: classes}, "videos": {...}}
+<root>/features/keypoints-holistic/<split>/<name>.npz   with `SynthConfig.keypoints`: what a
+                                  pose estimator would give (`estimator.py`), for `kind: pose`
 <root>/synthsign.json, README.md  the generator's parameters
 ```
 Frame folders are written directly (the whole corpus is built in a temporary folder and renamed
@@ -16,7 +18,9 @@ into place at the end); every other file goes through the atomic writers.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +30,8 @@ from sign2gpt.synth.recipes import CUES
 
 CSV_HEADER = ("name", "video", "start", "end", "speaker", "orth", "translation")
 FRAMES_DIR = Path("features") / "fullFrame-210x260px"
+# Estimator keypoints (`data.features_dir` of a `kind: pose` run on the corpus).
+KEYPOINTS_DIR = Path("features") / "keypoints-holistic"
 FPS = 25
 
 
@@ -35,6 +41,31 @@ def csv_path(root: Path, split: str) -> Path:
 
 def frame_dir(root: Path, split: str, name: str) -> Path:
     return root / FRAMES_DIR / split / name
+
+
+def keypoint_file(root: Path, split: str, name: str) -> Path:
+    """Where the Phoenix14T reader looks for a video's keypoints (`<split>/<name>.npz`)."""
+    return root / KEYPOINTS_DIR / split / f"{name}.npz"
+
+
+def write_keypoint_file(path: Path, points: np.ndarray, confidence: np.ndarray,
+                        size: int) -> None:  # fmt: skip
+    """One video's estimator keypoints as `.npz` in the Holistic layout, byte-reproducibly.
+
+    `np.savez` stamps each member with the current time; a fixed stamp keeps the corpus
+    byte-identical for a seed.
+    """
+    arrays = {"keypoints": points.astype(np.float32), "confidence": confidence.astype(np.float32),
+              "layout": np.array("holistic"), "fps": np.float32(FPS),
+              "width": np.int32(size), "height": np.int32(size)}  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key, value in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asarray(value), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, buffer.getvalue())
 
 
 def frame_name(index: int) -> str:
@@ -147,6 +178,10 @@ def write_readme(root: Path, meta: dict) -> None:
         "- `timings/<split>.json`: each video's signs as `{gloss, start, end}` frame indices "
         "(0-based, inclusive, at 25 fps).",
         "- `keypoints/<split>.npy` + `.json`: per-frame joint positions the renderer used.",
+        *([f"- `{KEYPOINTS_DIR.as_posix()}/<split>/<name>.npz`: the keypoints a pose estimator "
+           "would give (MediaPipe Holistic layout, with estimator noise), for "
+           f"`model.spatial.kind: pose` with `data.features_dir: {KEYPOINTS_DIR.as_posix()}`."]
+          if cfg.get("keypoints") else []),
         "- `synthsign.json`: every generator parameter, the signers and each gloss's recipe.",
         "",
         "Signer09 appears only in `test_unseen_signer` (the test sentences, signed by it).",
