@@ -17,12 +17,16 @@ bench/results/ablations-<size>.{json,md}.
 
     python bench/ablations.py --size small --seeds 1 --limit 6 --epochs-scale 0.05  # smoke
     python bench/ablations.py --size full --seeds 3                                  # table
+    python bench/ablations.py --size small --first-seed 1 --out-name ablations-small-seed1
+    python bench/ablations.py --combine bench/results/ablations-small-seed0.json \
+        bench/results/ablations-small-seed1.json                # one table over both runs
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import statistics
 import time
 from dataclasses import dataclass
@@ -86,7 +90,13 @@ STAGE1 = ("gloss_f1", "loc_precision", "loc_recall", "loc_f1")
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
-    parser.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 (default 1)")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="seeds --first-seed .. --first-seed+N-1 (default 1)")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first seed (default 0)")
+    parser.add_argument("--out-name", default=None,
+                        help="results file name (default ablations-<size>)")
+    parser.add_argument("--combine", nargs="+", type=Path, default=None, metavar="JSON",
+                        help="no training: merge the seeds of these result files into one table")
     parser.add_argument("--out", type=Path, default=None,
                         help="work folder (default runs/bench-ablations-<size>)")
     parser.add_argument("--epochs-scale", type=float, default=1.0,
@@ -194,7 +204,8 @@ def run_ablations(args: argparse.Namespace) -> dict[str, Any]:
     work = Work(args)
     labels = selected(args.only)
     per_seed: dict[str, list[dict[str, float]]] = {label: [] for label in labels}
-    for seed in range(args.seeds):
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    for seed in seeds:
         stage1: dict[str, Path] = {}
         needs_stage1 = {label for label in labels if ABLATIONS[label].group == "stage1"}
         if any(ABLATIONS[label].group == "pgp" for label in labels):
@@ -207,15 +218,9 @@ def run_ablations(args: argparse.Namespace) -> dict[str, Any]:
         for label in labels:
             if ABLATIONS[label].group != "stage1":
                 per_seed[label].append(translation_row(work, label, seed, stage1))
-    rows = []
-    for label in labels:
-        ablation, scores = ABLATIONS[label], per_seed[label]
-        means = {k: round(statistics.mean(s[k] for s in scores), 4) for k in scores[0]}
-        rows.append({"ablation": label, "group": ablation.group, "paper": ablation.paper,
-                     "keys": " ".join(ablation.overrides) or "-", **means,
-                     "per_seed": scores})  # fmt: skip
+    rows = summarise(labels, per_seed)
     return {
-        "size": args.size, "seeds": list(range(args.seeds)), "rows": rows,
+        "size": args.size, "seeds": seeds, "rows": rows,
         "settings": {"epochs_scale": args.epochs_scale, "limit": args.limit,
                      "device": args.device,
                      "warm_start": dataclasses.asdict(work.size.warm_start.scaled(
@@ -224,6 +229,45 @@ def run_ablations(args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine_info(args.device), "date": time.strftime("%Y-%m-%d"),
         "commit": git_commit(),
     }  # fmt: skip
+
+
+def summarise(labels: list[str], per_seed: dict[str, list[dict[str, float]]]) -> list[dict]:
+    """One row per ablation: its mean over seeds (and the sample sd with several seeds)."""
+    rows = []
+    for label in labels:
+        ablation, scores = ABLATIONS[label], per_seed[label]
+        means = {k: round(statistics.mean(s[k] for s in scores), 4) for k in scores[0]}
+        sds = {k: round(statistics.stdev(s[k] for s in scores), 4) for k in scores[0]
+               } if len(scores) > 1 else {}  # fmt: skip
+        rows.append({"ablation": label, "group": ablation.group, "paper": ablation.paper,
+                     "keys": " ".join(ablation.overrides) or "-", **means, "sd": sds,
+                     "per_seed": scores})  # fmt: skip
+    return rows
+
+
+def combine(paths: list[Path]) -> dict[str, Any]:
+    """Several runs' results (the same size, other seeds) as one: rows over all their seeds."""
+    runs = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+    if len({r["size"] for r in runs}) > 1:
+        raise SystemExit(f"--combine: the files are of different sizes: {[str(p) for p in paths]}")
+    seeds = [seed for r in runs for seed in r["seeds"]]
+    if len(set(seeds)) < len(seeds):
+        raise SystemExit(f"--combine: a seed occurs twice ({seeds})")
+    labels = [label for label in ABLATIONS if all(any(row["ablation"] == label
+              for row in r["rows"]) for r in runs)]  # fmt: skip
+    per_seed = {label: [s for r in runs for row in r["rows"] if row["ablation"] == label
+                        for s in row["per_seed"]] for label in labels}  # fmt: skip
+    return {**runs[0], "seeds": seeds, "rows": summarise(labels, per_seed),
+            "seconds": sum(r["seconds"] for r in runs),
+            "combined": [{"file": str(p), "commit": r["commit"], "date": r["date"],
+                          "seeds": r["seeds"], "machine": r["machine"]}
+                         for p, r in zip(paths, runs, strict=True)]}  # fmt: skip
+
+
+def with_sd(row: dict[str, Any], metrics: tuple[str, ...]) -> dict[str, Any]:
+    """`row` with each metric as "mean ± sd" when it has several seeds."""
+    sds = row.get("sd") or {}
+    return {**row, **{k: f"{row[k]:.3g} ± {sds[k]:.2g}" for k in metrics if k in sds}}
 
 
 def tables(results: dict[str, Any]) -> str:
@@ -239,16 +283,18 @@ def tables(results: dict[str, Any]) -> str:
         rows = [r for r in results["rows"] if r["group"] == group]
         if rows:
             metrics = STAGE1 if group == "stage1" else TRANSLATION
+            rows = [with_sd(r, metrics) for r in rows]
             parts += [title + ":", markdown_table(rows, ["ablation", "keys", "paper", *metrics])]
     return "\n\n".join(parts)
 
 
 def main() -> None:
     args = parse_args()
-    results = run_ablations(args)
+    results = combine(args.combine) if args.combine else run_ablations(args)
     suffix = "" if args.device == "cpu" else f"-{args.device}"
-    save_results(f"ablations-{args.size}{suffix}", results, tables(results),
-                 title=f"SynthSign {args.size}: the paper's ablations")  # fmt: skip
+    name = args.out_name or f"ablations-{results['size']}{suffix}"
+    save_results(name, results, tables(results),
+                 title=f"SynthSign {results['size']}: the paper's ablations")  # fmt: skip
 
 
 if __name__ == "__main__":
