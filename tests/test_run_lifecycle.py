@@ -223,8 +223,8 @@ def test_stage_two_without_init_says_it_trains_from_scratch(tmp_path, monkeypatc
 
 
 # ---- item 5: DDP on one machine: one run folder ----------------------------------------------
-# (A real 2-process `train.strategy=ddp` run goes through these two steps; it takes minutes on
-# 2 shared cores, so the steps are tested directly.)
+# (The two steps a 2-process `train.strategy=ddp` run goes through are tested directly; the
+# last test of this file runs a real one.)
 
 
 def _pre_config(tmp_path: Path):
@@ -277,3 +277,27 @@ def test_a_rank_that_made_its_own_folder_drops_it_for_rank_zeros(tmp_path, monke
     shared = _shared_run(_TwoRankFabric(rank0.root), own)
     assert shared.root.resolve() == rank0.root.resolve() and not own.root.exists()
     assert (tmp_path / "runs" / "latest").resolve() == rank0.root.resolve()  # rank 0's
+
+
+def test_a_real_two_process_ddp_run_makes_one_folder_and_its_best_checkpoint_exists(
+    tiny_synth_corpus, tiny_run_config, tmp_path
+):
+    """The whole path: Fabric's launcher starts rank 1 by running the command again (about
+    25 s on 2 CPU cores with the tiny model)."""
+    runs = tmp_path / "runs"
+    config = tiny_run_config(tmp_path / "pre.yaml", "pretrain", tiny_synth_corpus, runs, epochs=1)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sign2gpt.cli", "pretrain", "-c", str(config),
+         "train.devices=2", "train.strategy=ddp"],
+        capture_output=True, text=True, env=env, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    folders = [p for p in runs.iterdir() if p.name != "latest" and not p.name.startswith(".")]
+    assert len(folders) == 1, folders
+    printed = [line for line in done.stdout.splitlines() if line.startswith("run folder: ")]
+    assert printed == [f"run folder: {folders[0]}"]  # rank 0 alone prints
+    best = [line.removeprefix("best checkpoint: ") for line in done.stdout.splitlines()
+            if line.startswith("best checkpoint: ")]  # fmt: skip
+    assert len(best) == 1 and Path(best[0]).is_file() and Path(best[0]).parent.parent == folders[0]
+    assert "[rank: 1]" in done.stderr  # a second process did train
