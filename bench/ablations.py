@@ -89,7 +89,7 @@ STAGE1 = ("gloss_f1", "loc_precision", "loc_recall", "loc_f1")
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    add_work_arguments(parser)
     parser.add_argument("--seeds", type=int, default=1,
                         help="seeds --first-seed .. --first-seed+N-1 (default 1)")
     parser.add_argument("--first-seed", type=int, default=0, help="the first seed (default 0)")
@@ -97,19 +97,26 @@ def parse_args() -> argparse.Namespace:
                         help="results file name (default ablations-<size>)")
     parser.add_argument("--combine", nargs="+", type=Path, default=None, metavar="JSON",
                         help="no training: merge the seeds of these result files into one table")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="work folder (default runs/bench-ablations-<size>)")
-    parser.add_argument("--epochs-scale", type=float, default=1.0,
-                        help="multiply every epoch count by this (>= 1 each)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--limit", type=int, default=0,
-                        help="at most this many sentences per split (0 = all; smoke tests)")
     parser.add_argument("--only", nargs="*", default=None, choices=sorted(ABLATIONS),
                         help="these rows only (and the baselines they need)")
     args = parser.parse_args()
     if args.seeds < 1:
         parser.error("--seeds must be >= 1")
     return args  # fmt: skip
+
+
+def add_work_arguments(parser: argparse.ArgumentParser, shared: bool = False) -> None:
+    """The options `Work` reads (--size, --out, --epochs-scale, --device, --limit); `shared`:
+    the script shares this benchmark's work folder, and its --out help says so."""
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    where = ", shared with bench/ablations.py" if shared else ""
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"work folder (default runs/bench-ablations-<size>{where})")
+    parser.add_argument("--epochs-scale", type=float, default=1.0,
+                        help="multiply every epoch count by this (>= 1 each)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--limit", type=int, default=0,
+                        help="at most this many sentences per split (0 = all; smoke tests)")
 
 
 class Work:

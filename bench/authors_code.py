@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ablations import Work, run_name
+from ablations import Work, add_work_arguments, run_name
 from common import machine_info, markdown_table, save_results
 from sign2gpt.inference.evaluation import evaluate_checkpoint
 from sign2gpt.inference.trained import load_trained
@@ -38,7 +38,7 @@ from sign2gpt.metrics import BleuConvention, corpus_bleu
 from sign2gpt.synthbench.benchmark import stage1_report
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.warm_start import train_warm_started
-from synthsign import SIZES, git_commit
+from synthsign import git_commit
 
 # The SynthSign learning rate is 2e-3 (both stages); the authors' schedule starts and ends at
 # lr / 100 (their 3e-6 for 3e-4).
@@ -100,16 +100,8 @@ def rows() -> list[Row]:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    add_work_arguments(parser, shared=True)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="work folder (default runs/bench-ablations-<size>, shared with "
-                             "bench/ablations.py)")
-    parser.add_argument("--epochs-scale", type=float, default=1.0,
-                        help="multiply every epoch count by this (>= 1 each)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--limit", type=int, default=0,
-                        help="at most this many sentences per split (0 = all; smoke tests)")
     parser.add_argument("--only", nargs="*", default=None,
                         choices=[r.label for r in rows()],
                         help="these rows only (and ours, when a stage-2 row needs its "
@@ -117,7 +109,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out-name", default=None,
                         help="results file name (default authors-code-<size>)")
     args = parser.parse_args()
-    args.seeds = 1  # `Work` reads it
     return args  # fmt: skip
 
 

@@ -24,14 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ablations import Work
+from ablations import Work, add_work_arguments
 from common import machine_info, markdown_table, save_results
 from sign2gpt.data.readers.phoenix import corpus_file
 from sign2gpt.synth.generate import UNSEEN_SPLIT
 from sign2gpt.synthbench.demo import pick
 from sign2gpt.synthbench.gloss_to_text import evaluate_gloss_to_text, train_gloss_to_text
 from sign2gpt.train.run import start_run
-from synthsign import REFERENCE_PATIENCE, SIZES, git_commit
+from synthsign import REFERENCE_PATIENCE, git_commit
 
 LEVELS = (1.0, 0.75, 0.5, 0.25)
 SPLITS = ("train", "dev", "test", UNSEEN_SPLIT)
@@ -39,18 +39,10 @@ SPLITS = ("train", "dev", "test", UNSEEN_SPLIT)
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    add_work_arguments(parser, shared=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--levels", type=float, nargs="+", default=list(LEVELS),
                         help=f"share of glosses kept (default {' '.join(map(str, LEVELS))})")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="work folder (default runs/bench-ablations-<size>, shared with "
-                             "bench/ablations.py)")
-    parser.add_argument("--epochs-scale", type=float, default=1.0,
-                        help="multiply every epoch count by this (>= 1 each)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--limit", type=int, default=0,
-                        help="at most this many sentences per split (0 = all; smoke tests)")
     args = parser.parse_args()
     if not all(0.0 <= q <= 1.0 for q in args.levels):
         parser.error("--levels must lie in [0, 1]")
@@ -91,7 +83,6 @@ def write_noisy_corpus(root: Path, out: Path, keep: float, seed: int) -> Path:
 
 def run_levels(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
-    args.seeds = 1  # `Work` reads it
     work = Work(args)
     corpus = work.out / "corpus"
     rows = []
