@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import machine_info, markdown_table, save_results
+from common import git_commit, machine_info, markdown_table, save_results
 from sign2gpt.config import load_yaml
 from sign2gpt.data.readers import read_split
 from sign2gpt.inference.evaluation import evaluate_checkpoint
@@ -46,7 +46,7 @@ from sign2gpt.synthbench.visual_backbone import ViTTraining, train_visual_backbo
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.warm_start import train_warm_started
 from sign2gpt.train_config import scaled_epochs
-from synthsign import REPO, SIZES, git_commit, stage_config
+from synthsign import REPO, SIZES, stage_config
 
 SIGNCL = "model.sign_encoder.contrastive.enabled=true"
 

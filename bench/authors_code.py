@@ -31,14 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from ablations import Work, add_work_arguments, run_name
-from common import machine_info, markdown_table, save_results
+from common import git_commit, machine_info, markdown_table, save_results
 from sign2gpt.inference.evaluation import evaluate_checkpoint
 from sign2gpt.inference.trained import load_trained
 from sign2gpt.metrics import BleuConvention, corpus_bleu
 from sign2gpt.synthbench.benchmark import stage1_report
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.warm_start import train_warm_started
-from synthsign import git_commit
 
 # The SynthSign learning rate is 2e-3 (both stages); the authors' schedule starts and ends at
 # lr / 100 (their 3e-6 for 3e-4).

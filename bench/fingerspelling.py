@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from common import machine_info, markdown_table, save_results
+from common import git_commit, machine_info, markdown_table, save_results
 from sign2gpt.config import load_yaml
 from sign2gpt.data.keypoints.layout import PARTS
 from sign2gpt.data.keypoints.transform import normalise_clips
@@ -260,7 +260,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                      "seed": args.seed, "limit": args.limit, "word_length": WORD_LENGTH,
                      "style": WordStyle().__dict__, "config": str(CONFIG.relative_to(REPO))},
         "run": str(training_run.root), "machine": machine_info("cpu"),
-        "date": time.strftime("%Y-%m-%d"),
+        "date": time.strftime("%Y-%m-%d"), "commit": git_commit(),
     }  # fmt: skip
 
 

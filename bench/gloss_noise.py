@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from ablations import Work, add_work_arguments
-from common import machine_info, markdown_table, save_results
+from common import git_commit, machine_info, markdown_table, save_results
 from sign2gpt.data.readers.phoenix import corpus_file
 from sign2gpt.synth.generate import UNSEEN_SPLIT
 from sign2gpt.synthbench.demo import pick
 from sign2gpt.synthbench.gloss_to_text import evaluate_gloss_to_text, train_gloss_to_text
 from sign2gpt.train.run import start_run
-from synthsign import REFERENCE_PATIENCE, git_commit
+from synthsign import REFERENCE_PATIENCE
 
 LEVELS = (1.0, 0.75, 0.5, 0.25)
 SPLITS = ("train", "dev", "test", UNSEEN_SPLIT)

@@ -17,14 +17,14 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from common import machine_info, markdown_table, save_results
+from common import git_commit, machine_info, markdown_table, save_results
 from sign2gpt.data import build_dataset
 from sign2gpt.inference.predict import localize_dataset
 from sign2gpt.inference.trained import load_trained, transforms
 from sign2gpt.localization_eval import Alignment, LocalizationCounts, judge_video, overlaps
 from sign2gpt.synthbench.benchmark import SYNTH_FPS, lemma_gloss_alignment
 from sign2gpt.train.pretrain_stage import PretrainModule
-from synthsign import REPO, SIZES, git_commit
+from synthsign import REPO, SIZES
 
 THRESHOLDS = (0.1, 0.2, 0.3)
 # (overlaps one of the others, overlaps none of them, there are none)
