@@ -21,7 +21,7 @@ Writes bench/results/synthsign-<size>.{json,md}.
 
     python bench/synthsign.py --size small [--epochs-scale 0.25]   # a quick check
     python bench/synthsign.py --size small --seeds 3               # mean and sd over seeds
-    python bench/synthsign.py --size full                          # the benchmark (< 60 min)
+    python bench/synthsign.py --size full                          # the benchmark (96 min, 2 cores)
     python bench/synthsign.py --size full --lm-family llama        # the Llama stand-in row
 
 The gloss-to-text reference trains until its dev BLEU-4 stops rising (`train.patience`, BLEU

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -92,37 +91,3 @@ def test_workers_read_the_cache(cached_corpus):
         loader.batch_sampler.set_epoch(epoch)
         ids = sorted(i for batch in loader for i in batch.ids)
         assert ids == ["train_video_0", "train_video_1", "train_video_2"]
-
-
-def test_threaded_decoding_writes_the_same_cache_as_one_thread(tmp_path):
-    from sign2gpt.data.cache import index_path, write_cache
-    from sign2gpt.data.readers import read_split
-
-    root = make_phoenix_corpus(tmp_path / "corpus", {"train": 7, "dev": 1, "test": 1})
-    written = {}
-    for workers in (1, 3):  # 3 threads, 6 videos ahead: more than one refill of the window
-        cfg = DataConfig(root=str(root), cache_dir=str(tmp_path / f"cache{workers}"), resize=16,
-                         crop=12)
-        records = read_split(cfg, "train").records
-        summary = write_cache(cfg, "train", records, progress=False, workers=workers)
-        index = index_path(cfg, "train")
-        data = (index.parent / json.loads(index.read_text())["data_file"]).read_bytes()
-        written[workers] = (summary.videos, summary.frames, data, json.loads(index.read_text()))
-    assert written[1][:3] == written[3][:3] and written[1][0] == 7
-    assert written[1][3]["videos"] == written[3][3]["videos"]  # same ids, offsets, order
-
-
-def test_threaded_decoding_names_the_bad_video(tmp_path):
-    from sign2gpt.data.cache import write_cache
-    from sign2gpt.data.readers import read_split
-
-    root = make_phoenix_corpus(tmp_path / "corpus", {"train": 5, "dev": 1, "test": 1})
-    cfg = DataConfig(root=str(root), cache_dir=str(tmp_path / "cache"), resize=16, crop=12)
-    records = read_split(cfg, "train").records
-    bad = Path(records[3].source)
-    for frame in bad.iterdir():
-        frame.write_bytes(b"not a png")
-    with pytest.raises(DataError, match=r"train_video_3/images0001.png: cannot decode image"):
-        write_cache(cfg, "train", records, progress=False, workers=2)
-    summary = write_cache(cfg, "train", records, progress=False, workers=2, skip_bad=True)
-    assert (summary.videos, summary.skipped) == (4, 1)

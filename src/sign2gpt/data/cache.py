@@ -18,15 +18,10 @@ import logging
 import os
 import time
 import uuid
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from sign2gpt.data.config import DataConfig
 from sign2gpt.data.frames import resize_frames
@@ -133,40 +128,9 @@ class CacheSummary:
     index: Path
 
 
-def decoded_videos(
-    records: list[VideoRecord], resize: int, workers: int
-) -> Iterator[tuple[VideoRecord, torch.Tensor | DataError]]:
-    """Each record with its resized frames (or the error that decoding it raised), in order.
-
-    `workers` threads decode ahead of the caller, at most 2 x `workers` videos: PNG and video
-    decoding and the resize run outside the GIL, so the threads use several cores.
-    """
-
-    def decode(record: VideoRecord) -> torch.Tensor | DataError:
-        try:
-            return resize_frames(read_all_frames(record.source, record.confine), resize)
-        except DataError as exc:
-            return exc
-
-    remaining = iter(records)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = deque((r, pool.submit(decode, r)) for r in islice(remaining, 2 * workers))
-        while pending:
-            record, future = pending.popleft()
-            following = next(remaining, None)
-            if following is not None:
-                pending.append((following, pool.submit(decode, following)))
-            yield record, future.result()
-
-
-def default_cache_workers() -> int:
-    """Decoding threads: one per core, at most 4 (beyond that the disk and the writer bound it)."""
-    return max(1, min(4, os.cpu_count() or 1))
-
-
 def write_cache(
     cfg: DataConfig, split: str, records: list[VideoRecord], *, skip_bad: bool = False,
-    progress: bool = True, workers: int | None = None,
+    progress: bool = True,
 ) -> CacheSummary:
     """Decode every frame of `records`, resize it to `cfg.resize`, and write the cache.
 
@@ -176,7 +140,6 @@ def write_cache(
         records: the videos to store.
         skip_bad: log and leave out a video that does not decode, instead of raising.
         progress: show a progress bar.
-        workers: decoding threads (default `default_cache_workers()`).
     """
     from tqdm import tqdm
 
@@ -189,13 +152,13 @@ def write_cache(
     videos: dict[str, dict] = {}
     offset = skipped = 0
     with atomic_path(data_file) as tmp, open(tmp, "wb") as handle:
-        decoded = decoded_videos(records, cfg.resize, workers or default_cache_workers())
-        for record, frames in tqdm(decoded, total=len(records), desc=f"caching {split}",
-                                   disable=not progress, unit="video"):  # fmt: skip
-            if isinstance(frames, DataError):
+        for record in tqdm(records, desc=f"caching {split}", disable=not progress, unit="video"):
+            try:
+                frames = resize_frames(read_all_frames(record.source, record.confine), cfg.resize)
+            except DataError as exc:
                 if not skip_bad:
-                    raise frames
-                log.warning("skipping bad video %s (%s): %s", record.id, record.where, frames)
+                    raise
+                log.warning("skipping bad video %s (%s): %s", record.id, record.where, exc)
                 skipped += 1
                 continue
             handle.write(frames.numpy().tobytes())
