@@ -139,7 +139,7 @@ SIZES = {
     # (2026-11-26: its pose loss 0.53 -> 0.33, and stage 1 after 2 epochs reaches dev
     # R-precision 0.340 instead of 0.278, pseudo-gloss F1 0.157 instead of 0.069). Warm
     # starts: 4 Sign(Z)2GPT epochs (~75 s each) and 1 end-to-end epoch (~6 min) at the demo's
-    # fine-tuning rate. The reference's one-cycle schedule spans 12 epochs (~66 s each), so
+    # fine-tuning rate. The reference's one-cycle schedule spans 12 epochs (~80 s each), so
     # its rate has decayed when patience stops it.
     "full": Size(REPO / "configs" / "synth-full", lm_epochs=6, vit_epochs=3, vit_frame_stride=8,
                  warm_start=WarmStart(z_epochs=4, end_to_end_epochs=1,
@@ -347,7 +347,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             if key != "gloss_to_text":  # does it read the video: own vs. another's features
                 reliance = video_reliance(load_trained(best, args.device), "dev")
                 details[key]["dev_video_reliance"] = dataclasses.asdict(reliance)
-        # Where the warm start left stage 2 with PGP before it went end to end.
+        # Where each warm start left stage 2 before it went end to end.
         for key in ("with_pgp", "without_pgp_warm"):
             z_metrics = json.loads(runs[f"{key}_z"].metrics_path.read_text(encoding="utf-8"))
             details[key]["sign_z2gpt_best_dev"] = z_metrics["best"]
