@@ -173,6 +173,12 @@ def parse_args() -> argparse.Namespace:
         help="rgb: video frames through the stand-in ViT (default); pose: the estimator "
              "keypoints through `model.spatial.kind: pose`",
     )  # fmt: skip
+    parser.add_argument(
+        "--lm-epochs", type=int, default=None,
+        help="stand-in LM epochs (default the size's: "
+             + ", ".join(f"{name} {size.lm_epochs}" for name, size in sorted(SIZES.items()))
+             + "); another count is named in the results file, e.g. synthsign-full-lm2",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="the (first) seed")
     parser.add_argument(
         "--seeds", type=int, default=1,
@@ -198,9 +204,17 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()  # fmt: skip
 
 
+def lm_epochs(args: argparse.Namespace) -> int:
+    """The stand-in LM's epochs: `--lm-epochs`, else the size's."""
+    return SIZES[args.size].lm_epochs if args.lm_epochs is None else args.lm_epochs
+
+
 def result_name(args: argparse.Namespace) -> str:
-    """`<size>`, `-<family>` for a stand-in LM other than XGLM, `-pose` for keypoints."""
+    """`<size>`, `-<family>` for a stand-in LM other than XGLM, `-lm<N>` for another LM epoch
+    count than the size's, `-pose` for keypoints."""
     name = args.size if args.lm_family == "xglm" else f"{args.size}-{args.lm_family}"
+    if lm_epochs(args) != SIZES[args.size].lm_epochs:
+        name += f"-lm{lm_epochs(args)}"
     return f"{name}-pose" if args.front_end == "pose" else name
 
 
@@ -293,7 +307,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     with meter("stand-in LM + tokenizer"):
         decoder = stage_config(yaml[translate_yaml], translate_yaml, common, scale).model.decoder
         lm = train_language_model(
-            train_texts, decoder, lm_dir, LMTraining(epochs=scaled_epochs(size.lm_epochs, scale))
+            train_texts, decoder, lm_dir, LMTraining(epochs=scaled_epochs(lm_epochs(args), scale))
         )
     if rgb:
         with meter("stand-in ViT (pose regression)"):
@@ -392,7 +406,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "epochs_scale": scale, "seed": args.seed, "limit": args.limit, "device": args.device,
         "lm_family": args.lm_family, "front_end": args.front_end,
         "config_dir": str(config_dir(args).relative_to(REPO)),
-        "corpus_reused": reused, "lm_epochs": scaled_epochs(size.lm_epochs, scale),
+        "corpus_reused": reused, "lm_epochs": scaled_epochs(lm_epochs(args), scale),
         "vit_epochs": scaled_epochs(size.vit_epochs, scale) if rgb else None,
         "vit_frame_stride": size.vit_frame_stride if rgb else None,
         "warm_start": dataclasses.asdict(warm_start),
@@ -536,8 +550,12 @@ def main() -> None:
         raise SystemExit("--device cuda: no GPU is visible to torch")
     if args.seeds < 1:
         raise SystemExit(f"--seeds must be >= 1, got {args.seeds}")
+    if args.lm_epochs is not None and args.lm_epochs < 1:
+        raise SystemExit(f"--lm-epochs must be >= 1, got {args.lm_epochs}")
     suffix = "" if args.device == "cpu" else f"-{args.device}"
     family = "" if args.lm_family == "xglm" else f", {args.lm_family} stand-in LM"
+    if lm_epochs(args) != SIZES[args.size].lm_epochs:
+        family += f", stand-in LM {lm_epochs(args)} epochs"
     family += ", pose front end" if args.front_end == "pose" else ""
     title = f"SynthSign {args.size}: Sign2GPT end to end{family}"
     if args.seeds == 1:
