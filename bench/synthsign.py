@@ -61,6 +61,7 @@ from sign2gpt.config import apply_overrides, load_yaml
 from sign2gpt.data.readers import read_split
 from sign2gpt.inference.evaluation import evaluate_checkpoint
 from sign2gpt.inference.trained import load_trained
+from sign2gpt.metrics import paired_bleu4
 from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.run_config import RunConfig, load_run_config, run_config_from_dict
 from sign2gpt.synth.generate import UNSEEN_SPLIT
@@ -87,6 +88,14 @@ SPLITS = ("dev", "test", UNSEEN_SPLIT)
 MODELS = ("with_pgp", "sign_z2gpt", "without_pgp_warm", "with_pgp_plain", "without_pgp",
           "gloss_to_text", "frequent_sentence")
 TRAINED = ("with_pgp", "without_pgp_warm", "with_pgp_plain", "without_pgp", "gloss_to_text")
+# The issue's questions as (system, baseline), each tested on the same sentences by paired
+# bootstrap resampling: is the BLEU-4 difference more than the choice of test sentences?
+COMPARISONS = {
+    "pgp_vs_no_pgp_warm_start": ("with_pgp", "without_pgp_warm"),
+    "pgp_vs_no_pgp_plain": ("with_pgp_plain", "without_pgp"),
+    "end_to_end_vs_sign_z2gpt": ("with_pgp", "sign_z2gpt"),
+}
+EVALUATED_BY = {"sign_z2gpt": "with_pgp_z"}  # a model key -> the run key of its evaluation
 STAGE_COLUMNS = ["seconds", "cpu_seconds", "peak_rss_mib", "cuda_peak_mib"]
 LABELS = {
     "with_pgp": "Sign2GPT with PGP",
@@ -396,6 +405,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     }
     results["stage1_dev_pseudo_gloss_f1_at_selection"] = round(stage1.best_metric, 4)
     results["diagnostics"] = details
+    results["significance"] = significance({k: str(r.root) for k, r in runs.items()})
     results["targets"] = targets(results)
     results["stages"] = meter.stages
     results["total_seconds"] = round(sum(meter.seconds.values()), 1)
@@ -414,6 +424,49 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     }  # fmt: skip
     results["runs"] = {k: str(r.root) for k, r in runs.items()}
     return results
+
+
+def significance(runs: dict[str, str]) -> dict[str, dict[str, dict[str, float]]]:
+    """Paired bootstrap BLEU-4 tests of `COMPARISONS` on dev and test, read from the
+    evaluations in the run folders (`runs`: run key -> folder, as `results["runs"]`)."""
+    def lines(key: str, split: str, kind: str) -> list[str]:
+        path = Path(runs[EVALUATED_BY.get(key, key)]) / "eval" / f"{split}.{kind}.txt"
+        return path.read_text(encoding="utf-8").splitlines()
+
+    cfg = load_run_config(Path(runs["with_pgp"]) / "config.yaml")
+    tests: dict[str, dict[str, dict[str, float]]] = {}
+    for name, (system, baseline) in COMPARISONS.items():
+        tests[name] = {}
+        for split in ("dev", "test"):
+            references = lines(system, split, "ref")
+            if lines(baseline, split, "ref") != references:
+                raise RuntimeError(f"{name}: {system} and {baseline} were scored on other "
+                                   f"{split} sentences")  # fmt: skip
+            result = paired_bleu4(lines(system, split, "hyp"), lines(baseline, split, "hyp"),
+                                  references, lang=cfg.text.lang,
+                                  convention=cfg.train.bleu_convention)  # fmt: skip
+            tests[name][split] = {k: round(v, 4) for k, v in dataclasses.asdict(result).items()}
+    return tests
+
+
+def significance_table(tests: dict[str, dict[str, dict[str, float]]]) -> str:
+    """The paired tests as markdown (numbers over seeds are "mean ± sd" strings)."""
+    def interval(t: dict[str, float], key: str) -> str:
+        return f"{number(t[key], '.2f')} ± {number(t[f'{key}_ci95'], '.2f')}"
+
+    rows = [
+        {"question": name, "split": split, "system (95% interval)": interval(t, "system"),
+         "baseline (95% interval)": interval(t, "baseline"),
+         "difference": number(t["difference"], "+.2f"), "p": number(t["p_value"], ".3f")}
+        for name, by_split in tests.items()
+        for split, t in by_split.items()
+    ]  # fmt: skip
+    pairs = "; ".join(f"{name}: {LABELS[a]} against {LABELS[b]}"
+                      for name, (a, b) in COMPARISONS.items())  # fmt: skip
+    samples = next(iter(next(iter(tests.values())).values()))["samples"]
+    return (f"Paired bootstrap tests of BLEU-4 (sacrebleu, {number(samples, '.0f')} resamples; "
+            f"p: the chance of a difference this large between equal systems). {pairs}.\n\n"
+            + markdown_table(rows, list(rows[0])))  # fmt: skip
 
 
 def targets(results: dict[str, Any]) -> dict[str, Any]:
@@ -512,6 +565,7 @@ def tables(results: dict[str, Any]) -> str:
         "with another video's):",
         markdown_table(reading, list(reading[0])),
         markdown_table(goals, ["quantity", "value", "target", "met"]),
+        *([significance_table(results["significance"])] if "significance" in results else []),
         markdown_table(stages, ["stage", *STAGE_COLUMNS]),
     ))  # fmt: skip
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
 import pytest
 
 from sign2gpt.cli import main
-from sign2gpt.metrics import lcs_length, sentence_rouge_l, split_characters, translation_scores
+from sign2gpt.metrics import (
+    BleuConvention,
+    corpus_bleu,
+    lcs_length,
+    paired_bleu4,
+    sentence_rouge_l,
+    split_characters,
+    translation_scores,
+)
 
 
 def rouge_f(p: float, r: float, beta: float = 1.2) -> float:
@@ -93,3 +102,68 @@ def test_score_command(tmp_path, capsys):
     ref.write_text("a\nb\n", encoding="utf-8")
     assert main(["score", "--hyp", str(hyp), "--ref", str(ref)]) == 2
     assert "1 lines, but" in capsys.readouterr().err
+
+
+def test_score_command_against_a_baseline(tmp_path, capsys):
+    refs, weak, strong = weather_systems(30, 90)
+    files = {}
+    for name, lines in (("ref", refs), ("weak", weak), ("strong", strong), ("short", weak[:5])):
+        files[name] = tmp_path / f"{name}.txt"
+        files[name].write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    args = ["score", "--hyp", str(files["strong"]), "--ref", str(files["ref"])]
+    assert main([*args, "--against", str(files["weak"]), "--samples", "200", "--json"]) == 0
+    against = json.loads(capsys.readouterr().out)["against"]
+    assert against == dataclasses.asdict(paired_bleu4(strong, weak, refs, samples=200))
+    assert main([*args, "--against", str(files["weak"]), "--samples", "200"]) == 0
+    assert f"difference {against['difference']:+.2f}, p = 0.005" in capsys.readouterr().out
+    assert main([*args, "--against", str(files["short"])]) == 2
+    assert f"{files['short']}: 5 lines, but" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*args, "--against", str(files["weak"]), "--samples", "0"])
+    assert "must be >= 1, got 0" in capsys.readouterr().err
+
+
+def weather_systems(correct_a: int, correct_b: int, n: int = 120):
+    """References and two systems that get the first `correct_*` sentences right."""
+    refs = [f"am tag {i} regen im norden und wind aus west ." for i in range(n)]
+    wrong = "morgen sonne im süden ."
+    return refs, [r if i < correct_a else wrong for i, r in enumerate(refs)], [
+        r if i < correct_b else wrong for i, r in enumerate(refs)]
+
+
+def test_paired_bleu4_scores_as_corpus_bleu_and_separates_a_clear_gain():
+    refs, weak, strong = weather_systems(30, 90)
+    result = paired_bleu4(strong, weak, refs, samples=300)
+    assert result.system == pytest.approx(corpus_bleu(strong, refs)[0]["bleu4"])
+    assert result.baseline == pytest.approx(corpus_bleu(weak, refs)[0]["bleu4"])
+    assert result.difference == pytest.approx(result.system - result.baseline)
+    assert result.difference > 20 and result.p_value < 0.01
+    assert 0 < result.system_ci95 < result.difference and result.samples == 300
+    # The same seed gives the same test; swapping the systems flips only the sign.
+    assert paired_bleu4(strong, weak, refs, samples=300) == result
+    swapped = paired_bleu4(weak, strong, refs, samples=300)
+    assert swapped.difference == pytest.approx(-result.difference)
+    assert swapped.p_value == pytest.approx(result.p_value)
+
+
+def test_paired_bleu4_finds_no_difference_between_equal_systems():
+    refs, a, _ = weather_systems(60, 60)
+    # As many right as `a`, but other ones: as good, not the same outputs.
+    b = [r if i >= 60 else "morgen sonne im süden ." for i, r in enumerate(refs)]
+    result = paired_bleu4(b, a, refs, samples=300)
+    assert abs(result.difference) < 1.0 and result.p_value > 0.3
+    # Identical outputs: no difference at all (sacrebleu alone would say p = 1/301).
+    same = paired_bleu4(a, list(a), refs, samples=300)
+    assert same.difference == 0.0 and same.p_value == 1.0
+
+
+def test_paired_bleu4_follows_the_convention_and_checks_lengths():
+    refs = ["你好 吗", "今天 下雨"] * 20
+    hyps = ["你 好吗", "今天 下 雨"] * 20  # other word splits, the same characters
+    char = paired_bleu4(hyps, hyps, refs, lang="zh", samples=50)
+    assert char.system == pytest.approx(100.0)
+    words = paired_bleu4(hyps, hyps, refs, lang="zh",
+                         convention=BleuConvention(tokenize="none"), samples=50)
+    assert words.system < 50.0
+    with pytest.raises(ValueError, match="2 hypotheses but 40 references"):
+        paired_bleu4(hyps[:2], hyps, refs)

@@ -112,6 +112,56 @@ def corpus_bleu(
     return scores, signature
 
 
+@dataclass(frozen=True)
+class PairedBleu:
+    """Two systems' BLEU-4 on the same sentences, with a paired bootstrap test (0-100 scale)."""
+
+    system: float
+    baseline: float
+    difference: float  # system - baseline
+    p_value: float  # chance of a difference this large if the two systems were equal
+    system_ci95: float  # half-width of the 95% bootstrap interval of each score
+    baseline_ci95: float
+    samples: int
+
+
+def paired_bleu4(
+    system: Sequence[str],
+    baseline: Sequence[str],
+    references: Sequence[str],
+    lang: str = "de",
+    convention: BleuConvention | None = None,
+    samples: int = 1000,
+) -> PairedBleu:
+    """Is `system`'s BLEU-4 really above (or below) `baseline`'s, or within resampling noise?
+
+    sacrebleu's paired bootstrap resampling (Koehn 2004; Moses' bootstrap-hypothesis-
+    difference-significance.pl): `samples` resamples of the sentences, the same for both
+    systems, scored with the BLEU of `corpus_bleu` (same tokenisation and smoothing). The
+    resampling seed is sacrebleu's (12345 unless $SACREBLEU_SEED says otherwise), so the
+    p-value is reproducible. Identical outputs get p = 1: sacrebleu gives them its smallest
+    p-value, 1 / (samples + 1), which would read as a significant difference."""
+    from sacrebleu.metrics import BLEU
+    from sacrebleu.significance import PairedTest
+
+    _check_lengths(system, references)
+    _check_lengths(baseline, references)
+    if not references:
+        raise ValueError("paired_bleu4 needs at least one sentence")
+    convention = convention or BleuConvention()
+    chars = convention.resolved_tokenize(lang) == "char"
+    prepared = [_prepare(texts, chars) for texts in (baseline, system, references)]
+    bleu = BLEU(**convention.sacrebleu_args(lang), max_ngram_order=4, force=True)
+    test = PairedTest([("baseline", prepared[0]), ("system", prepared[1])], {"BLEU": bleu},
+                      [prepared[2]], test_type="bs", n_samples=samples)  # fmt: skip
+    base, ours = test()[1]["BLEU"]
+    p_value = 1.0 if prepared[0] == prepared[1] else ours.p_value
+    return PairedBleu(
+        system=ours.score, baseline=base.score, difference=ours.score - base.score,
+        p_value=p_value, system_ci95=ours.ci, baseline_ci95=base.ci, samples=samples,
+    )  # fmt: skip
+
+
 def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
     """Length of the longest common subsequence of two token lists (O(|a| |b|) DP)."""
     if len(a) < len(b):

@@ -8,14 +8,19 @@ The BLEU convention changes the numbers (docs/evaluation-and-training.md):
   --tokenize 13a  --smooth exp     sacrebleu's defaults (GFSLT-VLP; ours by default)
   --tokenize none --smooth floor   signjoey and the Sign2GPT authors' code (the paper's numbers)
   --tokenize char                  every character a token (CSL-Daily; auto for --lang zh)
+
+--against BASELINE.hyp also tests whether --hyp's BLEU-4 differs from that baseline's on the
+same references by more than the choice of sentences explains (sacrebleu's paired bootstrap).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
+from sign2gpt.commands.options import positive_int
 from sign2gpt.errors import DataError
 
 # Literal copies of sign2gpt.metrics' choices would drift; importing it is light (no torch).
@@ -38,6 +43,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="BLEU smoothing: exp (sacrebleu's default) or floor with value 0 (signjoey) "
         "(default: exp)",
     )
+    parser.add_argument(
+        "--against", type=Path, default=None, metavar="BASELINE_HYP",
+        help="another system's outputs for the same references: paired bootstrap test of the "
+        "BLEU-4 difference",
+    )
+    parser.add_argument(
+        "--samples", type=positive_int, default=1000,
+        help="bootstrap resamples for --against (default: 1000)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -51,18 +65,32 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sign2gpt.metrics import BleuConvention, translation_scores
+    from sign2gpt.metrics import BleuConvention, paired_bleu4, translation_scores
 
     hyps, refs = _read_lines(args.hyp), _read_lines(args.ref)
     if len(hyps) != len(refs):
         raise DataError(args.hyp, f"{len(hyps)} lines, but {args.ref} has {len(refs)}")
+    baseline = None if args.against is None else _read_lines(args.against)
+    if baseline is not None and len(baseline) != len(refs):
+        raise DataError(args.against, f"{len(baseline)} lines, but {args.ref} has {len(refs)}")
+    if baseline is not None and not refs:
+        raise DataError(args.ref, "no sentences to compare --against on")
     convention = BleuConvention(tokenize=args.tokenize, smooth=args.smooth)
     scores = translation_scores(hyps, refs, lang=args.lang, convention=convention)
+    paired = None
+    if baseline is not None:
+        paired = paired_bleu4(hyps, baseline, refs, args.lang, convention, args.samples)
     if args.json:
-        print(json.dumps({**scores, "sentences": len(hyps)}, ensure_ascii=False))
+        extra = {} if paired is None else {"against": dataclasses.asdict(paired)}
+        print(json.dumps({**scores, "sentences": len(hyps), **extra}, ensure_ascii=False))
         return 0
     print(f"sentences: {len(hyps)}")
     for key in ("bleu1", "bleu2", "bleu3", "bleu4", "rouge_l"):
         print(f"{key:>8}: {scores[key]:6.2f}")
     print(f"sacrebleu: {scores['sacrebleu_signature']}")
+    if paired is not None:
+        print(f"against {args.against}: BLEU-4 {paired.system:.2f} ± {paired.system_ci95:.2f} "
+              f"vs {paired.baseline:.2f} ± {paired.baseline_ci95:.2f} (95% intervals), "
+              f"difference {paired.difference:+.2f}, p = {paired.p_value:.3f} "
+              f"(paired bootstrap, {paired.samples} resamples)")  # fmt: skip
     return 0
