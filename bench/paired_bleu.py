@@ -6,7 +6,7 @@ named in its results file (`runs`) still hold their evaluations:
 
     .venv/bin/python bench/paired_bleu.py bench/results/synthsign-full-lm2.json
 
-writes `bench/results/<name>-paired.json` and `.md`, next to the results it read.
+writes `bench/results/<results name>-paired.json` and `.md` (synthsign-full-lm2-paired.*).
 """
 
 from __future__ import annotations
