@@ -166,6 +166,11 @@ class TeacherForcedStub(torch.nn.Module):
         logits = torch.nn.functional.one_hot(labels.clamp(min=0), 30).float()
         return logits, labels
 
+    def with_other_video(self, batch):
+        """Right with the own video; another video's makes every token one id off."""
+        logits, labels = self.teacher_forced(batch)
+        return logits, logits.roll(1, dims=-1), labels
+
 
 def test_teacher_forced_selection_scores_every_validation_without_generating():
     dev = [SimpleNamespace(texts=["a b c d e", "b c d e f"])]
@@ -176,7 +181,8 @@ def test_teacher_forced_selection_scores_every_validation_without_generating():
     )  # fmt: skip
     assert task.selection_metric == "teacher_forced_bleu4"
     metrics = task.validate(task.model, epoch=1)  # not a BLEU epoch: no generation
-    assert metrics == {"token_accuracy": 1.0, "teacher_forced_bleu4": pytest.approx(100.0)}
+    assert metrics == {"token_accuracy": 1.0, "token_accuracy_other_video": 0.0,
+                       "teacher_forced_bleu4": pytest.approx(100.0)}  # fmt: skip
     beam = TranslateTask(TeacherForcedStub(), dev, lang="de", epochs=10, bleu_every=5,
                          generation=GenerationSettings(1, 4))  # fmt: skip
     assert beam.selection_metric == "bleu4"

@@ -3,6 +3,7 @@ localize; a run killed mid-epoch resumes to the same weights; DDP on 2 CPU proce
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import signal
@@ -39,10 +40,13 @@ def trained_runs(tiny_synth_corpus, tiny_lm, tmp_path_factory):
     """Stage 1 then stage 2 through the CLI, as a user runs them."""
     work = tmp_path_factory.mktemp("pipeline")
     runs = work / "runs"
-    pre = tiny_run_config(work / "pre.yaml", "pretrain", tiny_synth_corpus, runs)
+    # Every step logged: the per-step diagnostics are in the CSV even for a few steps.
+    pre = tiny_run_config(work / "pre.yaml", "pretrain", tiny_synth_corpus, runs,
+                          log_every_steps=1)  # fmt: skip
     assert main(["pretrain", "-c", str(pre)]) == 0
     stage1 = _only_run(runs, "tiny-pretrain")
-    tr = tiny_run_config(work / "tr.yaml", "translate", tiny_synth_corpus, runs, lm=tiny_lm)
+    tr = tiny_run_config(work / "tr.yaml", "translate", tiny_synth_corpus, runs, lm=tiny_lm,
+                         log_every_steps=1)  # fmt: skip
     init = stage1 / "checkpoints" / "best.safetensors"
     assert main(["train", "-c", str(tr), "--init", str(init), "train.epochs=1"]) == 0
     return stage1, _only_run(runs, "tiny-translate")
@@ -257,6 +261,38 @@ def test_frozen_stage1_adapters_are_checkpointed_beside_a_pretrained_backbone():
     assert not any(n.startswith("spatial.vit.") and ".lora." not in n for n in names)
     assert "decoder.sign_proj.linear.weight" in names
     assert "decoder.model.layers.0.self_attn.q_proj.weight" not in names
+
+
+def _logged_rows(run: Path) -> list[dict[str, str]]:
+    (csv_file,) = (run / "logs").rglob("metrics.csv")
+    with csv_file.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_runs_log_gates_and_the_gradient_reaching_each_part(trained_runs):
+    stage1, stage2 = trained_runs
+    steps = [r for r in _logged_rows(stage2) if r.get("train/loss")]
+    assert steps, "no training step logged"
+    first = steps[0]
+    parts = ("gates", "cross_attention_lora", "decoder_lora", "sign_projection", "sign_encoder",
+             "spatial_lora", "spatial")  # fmt: skip
+    for part in parts:
+        assert float(first[f"train/grad_norm_{part}"]) >= 0.0
+    # Gates start shut (stage 1 has none), so at the first step only the gates and the LM's
+    # own LoRA get a gradient: nothing reaches the video side through a closed gate.
+    assert float(first["train/gate_layer0"]) == 0.0
+    assert float(first["train/grad_norm_gates"]) > 0.0
+    assert float(first["train/grad_norm_decoder_lora"]) > 0.0
+    assert float(first["train/grad_norm_cross_attention_lora"]) == 0.0
+    assert float(first["train/grad_norm_sign_encoder"]) == 0.0
+    opened = [r for r in steps if float(r["train/gate_layer0"]) + float(r["train/gate_layer1"]) > 0]
+    assert opened and float(opened[-1]["train/grad_norm_sign_encoder"]) > 0.0
+    pre_steps = [r for r in _logged_rows(stage1) if r.get("train/loss")]
+    assert float(pre_steps[0]["train/grad_norm_sign_encoder"]) > 0.0
+    assert not any(k.startswith("train/gate_layer") for k in pre_steps[0])
+    # Each dev evaluation also scores the sentences with another video's features.
+    history = json.loads((stage2 / "metrics.json").read_text())["history"]
+    assert all(0.0 <= h["token_accuracy_other_video"] <= 1.0 for h in history)
 
 
 def test_video_reliance_is_zero_with_shut_gates_and_shows_once_they_open(trained_runs):

@@ -39,7 +39,7 @@ class VideoReliance:
 
 @torch.no_grad()
 def video_reliance(trained: TrainedModel, split: str) -> VideoReliance:
-    """Score `split` with own vs. swapped sign features (video i gets video i-1's, in batch).
+    """Score `split` with own vs. swapped sign features (`TranslateModule.with_other_video`).
 
     Args:
         trained: a stage-2 model from `load_trained`.
@@ -50,12 +50,9 @@ def video_reliance(trained: TrainedModel, split: str) -> VideoReliance:
     sums = [0.0] * 4  # own / other: right tokens, log-likelihood (host floats on any device)
     tokens = 0
     for batch in EvaluationBatches(dataset):
-        input_ids, attention, labels = module.token_batch(batch.texts)
-        features, mask = module.sign_features(batch)
-        other = torch.roll(torch.arange(len(batch.texts)), 1)  # a one-video batch keeps its own
+        own_logits, other_logits, labels = module.with_other_video(batch)
         real = labels != IGNORE
-        for column, (f, m) in enumerate(((features, mask), (features[other], mask[other]))):
-            logits = trained.model.decoder(input_ids, attention, f, m).float()  # (B, L, V)
+        for column, logits in enumerate((own_logits.float(), other_logits.float())):
             picked = F.log_softmax(logits, -1).gather(-1, labels.clamp(min=0)[..., None])[..., 0]
             sums[column] += ((logits.argmax(-1) == labels) & real).sum().item()
             sums[2 + column] += picked[real].sum().item()

@@ -25,6 +25,7 @@ from sign2gpt.checkpoint import Checkpoint, save_checkpoint
 from sign2gpt.devices import check_available, fabric_accelerator
 from sign2gpt.errors import CheckpointError, Sign2GPTError
 from sign2gpt.io import write_json
+from sign2gpt.train.diagnostics import step_diagnostics, unscaling_factor
 from sign2gpt.train.loaders import EpochData
 from sign2gpt.train.param_groups import parameter_groups
 from sign2gpt.train.run_dir import RunDir
@@ -338,10 +339,15 @@ class Trainer:
             )
         self.optimizer.zero_grad(set_to_none=True)
         self.fabric.backward(loss)
+        logs = {k: float(v) for k, v in logs.items()}
+        if (self.progress.global_step + 1) % self.cfg.log_every_steps == 0:
+            # Before clipping: the gradient that reaches each part (`sign2gpt.train.diagnostics`).
+            scale = unscaling_factor(self.fabric.strategy.precision)
+            logs.update(step_diagnostics(self.task.model, scale))
         clip_gradients(self.fabric, self.model, self.optimizer, self.cfg)
         self.optimizer.step()
         self.scheduler.step()
-        return loss.item(), {f"train/{k}": float(v) for k, v in logs.items()}
+        return loss.item(), {f"train/{k}": v for k, v in logs.items()}
 
     def _validate(self) -> None:
         p = self.progress

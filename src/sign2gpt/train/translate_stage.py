@@ -53,6 +53,17 @@ class TranslateModule(SentenceDecoder):
         logits = self.model.decoder(input_ids, attention, features, mask)
         return (logits, labels, features, mask) if with_features else (logits, labels)
 
+    def with_other_video(self, batch: VideoBatch) -> tuple[torch.Tensor, ...]:
+        """Teacher-forced logits (B, L, V) with each video's own sign features, the same with
+        another video's (row i gets row i-1's; a one-video batch keeps its own), and the labels:
+        what the video adds to the LM's prior."""
+        input_ids, attention, labels = self.token_batch(batch.texts)
+        features, mask = self.sign_features(batch)
+        other = torch.roll(torch.arange(features.shape[0], device=features.device), 1)
+        own_logits = self.model.decoder(input_ids, attention, features, mask)
+        other_logits = self.model.decoder(input_ids, attention, features[other], mask[other])
+        return own_logits, other_logits, labels
+
     def token_batch(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Inputs `BOS w1..wn` and labels `w1..wn EOS`, right-padded (B, L)."""
         tok = self.tokenizer
@@ -126,18 +137,23 @@ class TranslateTask(StageCheckpoints):
         self.convention = convention
 
     def validate(self, model: nn.Module, epoch: int) -> dict[str, float]:
-        correct = total = 0.0
+        correct = correct_other = total = 0.0
         teacher_forced: list[str] = []
         references: list[str] = []
         for batch in self.dev:
-            logits, labels = model.teacher_forced(batch)
+            # Another video's features too: over the run, whether the decoder reads the video.
+            logits, other_logits, labels = model.with_other_video(batch)
             real = (labels != IGNORE).sum().item()
             correct += token_accuracy(logits, labels) * real
+            correct_other += token_accuracy(other_logits, labels) * real
             total += real
             # Logged whatever selects: one run's history shows both selections.
             teacher_forced += teacher_forced_texts(logits, labels, model.tokenizer)
             references += batch.texts
-        metrics = {"token_accuracy": correct / max(total, 1)}
+        metrics = {
+            "token_accuracy": correct / max(total, 1),
+            "token_accuracy_other_video": correct_other / max(total, 1),
+        }
         bleu, _ = corpus_bleu(teacher_forced, references, self.lang, self.convention)
         metrics["teacher_forced_bleu4"] = bleu["bleu4"]
         if epoch % self.bleu_every == 0 or epoch == self.epochs:

@@ -1,0 +1,73 @@
+"""What one training step does to each part of the model: logged with the loss.
+
+Issue 24 asked why stage 2 ignored features that stage 1 made readable. Two things tell, step
+by step: how far each cross-attention gate has opened (0 = the LM reads no video), and how
+much gradient reaches each trainable part (a part that gets none cannot learn to help). Both
+go to the run's CSV and TensorBoard logs every `train.log_every_steps`, as
+`train/gate_layer<i>` and `train/grad_norm_<part>`; the dev token accuracy with each video's
+own features against another video's (`TranslateTask.validate`) says whether the opened gates
+carry the video.
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+from torch import nn
+
+# Trainable parameter name -> part; the first pattern that matches wins. Searched, not
+# anchored, so that wrapper prefixes (`model.`, `_forward_module.`) do not matter.
+PARTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("gates", re.compile(r"\.sign\.gate$")),
+    ("cross_attention_lora", re.compile(r"\.sign\.lora_\w+\.")),
+    ("decoder_lora", re.compile(r"(^|\.)decoder\..*\.lora\.")),
+    ("sign_projection", re.compile(r"(^|\.)decoder\.sign_proj\.")),
+    ("sign_encoder", re.compile(r"(^|\.)sign_encoder\.")),
+    ("spatial_lora", re.compile(r"(^|\.)spatial\..*\.lora\.")),
+    ("spatial", re.compile(r"(^|\.)spatial\.")),
+)
+OTHER = "other"  # e.g. stage 1's prototypes and temperature, the reference's gloss embedding
+
+
+def part_of(name: str) -> str:
+    """The part a parameter belongs to, e.g. `gates` for `...self_attn.sign.gate`."""
+    return next((part for part, pattern in PARTS if pattern.search(name)), OTHER)
+
+
+def gradient_norms(model: nn.Module, scale: float = 1.0) -> dict[str, float]:
+    """L2 norm of the gradients of each part (trainable parameters with a gradient), times
+    `scale` (1 / the loss scale while gradients are scaled). Under FSDP each process sees its
+    own shard."""
+    grads: dict[str, list[torch.Tensor]] = {}
+    for name, param in model.named_parameters():
+        if param.grad is not None:
+            grads.setdefault(part_of(name), []).append(param.grad.detach().float().norm())
+    # One host sync per part, not per parameter.
+    return {part: torch.stack(norms).norm().item() * scale for part, norms in grads.items()}
+
+
+def gate_openings(model: nn.Module) -> list[float]:
+    """Mean clamped gate of each decoder layer, in layer order (empty without gates)."""
+    gates = [(name, p) for name, p in model.named_parameters() if name.endswith(".sign.gate")]
+    return [p.detach().float().clamp(0, 1).mean().item() for _, p in sorted(gates, key=_layer)]
+
+
+def step_diagnostics(model: nn.Module, grad_scale: float = 1.0) -> dict[str, float]:
+    """The logged values: `gate_layer<i>` and `grad_norm_<part>`."""
+    logs = {f"gate_layer{i}": g for i, g in enumerate(gate_openings(model))}
+    logs.update({f"grad_norm_{k}": v for k, v in gradient_norms(model, grad_scale).items()})
+    return logs
+
+
+def unscaling_factor(precision_plugin: object) -> float:
+    """1 / the loss scale of a 16-bit GradScaler (before clipping unscales), else 1."""
+    scaler = getattr(precision_plugin, "scaler", None)
+    if scaler is None or not scaler.is_enabled():
+        return 1.0
+    return 1.0 / float(scaler.get_scale())
+
+
+def _layer(item: tuple[str, torch.Tensor]) -> tuple[int, str]:
+    match = re.search(r"layers\.(\d+)\.", item[0])
+    return (int(match.group(1)) if match else -1, item[0])
