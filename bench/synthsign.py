@@ -79,6 +79,7 @@ from sign2gpt.synthbench.synth_corpus import prepare_corpus
 from sign2gpt.synthbench.video_reliance import video_reliance
 from sign2gpt.synthbench.visual_backbone import ViTTraining, train_visual_backbone
 from sign2gpt.train.checkpointing import checkpoint_tensors
+from sign2gpt.train.diagnostics import epoch_diagnostics
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.warm_start import WarmStart, train_warm_started
 from sign2gpt.train_config import scaled_epochs
@@ -107,6 +108,17 @@ LABELS = {
     "gloss_to_text": "gloss-to-text reference",
     "frequent_sentence": "most frequent sentence",
 }
+# Every stage-2 run (a warm start is two: its Sign(Z)2GPT run, then end to end).
+RUN_LABELS = {
+    "with_pgp_z": "Sign(Z)2GPT with PGP (the warm start)",
+    "with_pgp": LABELS["with_pgp"],
+    "without_pgp_warm_z": "Sign(Z)2GPT from stage 1 at step 0 (the warm start)",
+    **{k: LABELS[k] for k in ("without_pgp_warm", "with_pgp_plain", "without_pgp",
+                              "gloss_to_text")},
+}  # fmt: skip
+# The parts whose gradient the curves table shows (all are in the JSON).
+CURVE_PARTS = {"gates": "gates", "cross_attention_lora": "LoRA'_q/k/v",
+               "sign_encoder": "sign encoder", "spatial_lora": "spatial LoRA"}  # fmt: skip
 
 
 # The stand-in LM's architecture (`--lm-family`), as config overrides. The Llama stand-in has
@@ -406,6 +418,8 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     }
     results["stage1_dev_pseudo_gloss_f1_at_selection"] = round(stage1.best_metric, 4)
     results["diagnostics"] = details
+    # Over each run: do the gates open, does gradient reach the video side, is it read.
+    results["training_curves"] = {k: epoch_diagnostics(runs[k].root) for k in RUN_LABELS}
     results["significance"] = significance({k: str(r.root) for k, r in runs.items()})
     results["targets"] = targets(results)
     results["stages"] = meter.stages
@@ -565,10 +579,35 @@ def tables(results: dict[str, Any]) -> str:
         "Does each model read the video (dev scores with each video's own sign features and "
         "with another video's):",
         markdown_table(reading, list(reading[0])),
+        *([curves_table(results["training_curves"])] if results.get("training_curves") else []),
         markdown_table(goals, ["quantity", "value", "target", "met"]),
         *([significance_table(results["significance"])] if "significance" in results else []),
         markdown_table(stages, ["stage", *STAGE_COLUMNS]),
     ))  # fmt: skip
+
+
+def curves_table(curves: dict[str, list[dict[str, Any]]]) -> str:
+    """Per run and epoch: the gates at its end, the mean gradient norm reaching each part
+    over its steps, the dev token accuracy with own / another video's features."""
+    rows = []
+    for key, curve in curves.items():
+        for e in curve:
+            own, other = e["token_accuracy"], e["token_accuracy_other_video"]
+            rows.append({
+                "run": RUN_LABELS[key],
+                "epoch": e["epoch"] if isinstance(e["epoch"], int) else e["epoch"].split()[0],
+                "gates per layer": " ".join(number(g, ".2f") for g in e["gates"]),
+                **{f"grad norm: {label}": number(e["grad_norm"][part], ".3g")
+                   if part in e["grad_norm"] else "-" for part, label in CURVE_PARTS.items()},
+                "dev token accuracy, own / other video": "-" if own is None else
+                f"{number(own, '.4f')} / {number(other, '.4f')}",
+            })  # fmt: skip
+    return (
+        "Over each stage-2 run, per epoch (`sign2gpt.train.diagnostics`): the gates at the "
+        "epoch's end, the mean gradient norm reaching each part over its steps (before "
+        "clipping; - where the part is frozen), the dev token accuracy with each video's own "
+        "features and with another video's after it:\n\n" + markdown_table(rows, list(rows[0]))
+    )
 
 
 def zip_leaves(trees: list[Any], combine: Any) -> Any:

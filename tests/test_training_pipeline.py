@@ -24,6 +24,7 @@ from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.run_config import load_run_config
 from sign2gpt.train.builders import build_model
 from sign2gpt.train.checkpointing import checkpoint_tensors
+from sign2gpt.train.diagnostics import epoch_diagnostics
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.warm_start import WarmStart, train_warm_started
 
@@ -293,6 +294,15 @@ def test_runs_log_gates_and_the_gradient_reaching_each_part(trained_runs):
     # Each dev evaluation also scores the sentences with another video's features.
     history = json.loads((stage2 / "metrics.json").read_text())["history"]
     assert all(0.0 <= h["token_accuracy_other_video"] <= 1.0 for h in history)
+    # Read back per epoch, as bench/synthsign.py reports them.
+    (epoch,) = epoch_diagnostics(stage2)
+    assert epoch["step"] == int(steps[-1]["step"]) and len(epoch["gates"]) == 2
+    assert epoch["gates"] == [float(steps[-1][f"train/gate_layer{i}"]) for i in (0, 1)]
+    assert set(epoch["grad_norm"]) == set(parts)
+    assert epoch["token_accuracy_other_video"] == history[-1]["token_accuracy_other_video"]
+    pre = epoch_diagnostics(stage1)
+    assert [e["epoch"] for e in pre] == [1, 2] and all(e["gates"] == [] for e in pre)
+    assert "sign_encoder" in pre[0]["grad_norm"] and pre[0]["token_accuracy"] is None
 
 
 def test_video_reliance_is_zero_with_shut_gates_and_shows_once_they_open(trained_runs):

@@ -6,12 +6,16 @@ much gradient reaches each trainable part (a part that gets none cannot learn to
 go to the run's CSV and TensorBoard logs every `train.log_every_steps`, as
 `train/gate_layer<i>` and `train/grad_norm_<part>`; the dev token accuracy with each video's
 own features against another video's (`TranslateTask.validate`) says whether the opened gates
-carry the video.
+carry the video. `epoch_diagnostics` reads them back from a run folder, per epoch.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import re
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -71,3 +75,55 @@ def unscaling_factor(precision_plugin: object) -> float:
 def _layer(item: tuple[str, torch.Tensor]) -> tuple[int, str]:
     match = re.search(r"layers\.(\d+)\.", item[0])
     return (int(match.group(1)) if match else -1, item[0])
+
+
+def epoch_diagnostics(run_root: str | Path) -> list[dict[str, Any]]:
+    """The logged diagnostics of a run folder, per finished epoch: the gate openings at its
+    last logged step, each part's gradient norm averaged over its logged steps, and the dev
+    token accuracy with own / another video's features of the evaluation after it (None
+    where that epoch was not evaluated or the stage has no such score).
+
+    Reads every `logs/csv/*/metrics.csv` (a resumed run writes a new version; a step logged
+    twice counts once, as last logged) and `metrics.json`.
+    """
+    root = Path(run_root)
+    rows: list[dict[str, str]] = []
+    for path in sorted((root / "logs").rglob("metrics.csv"), key=_version):
+        with path.open(encoding="utf-8", newline="") as f:
+            rows += csv.DictReader(f)
+    steps = {int(r["step"]): r for r in rows if r.get("train/loss")}
+    ends = sorted({int(r["step"]) for r in rows if r.get("time/epoch_s")})
+    summary = root / "metrics.json"
+    history = []
+    if summary.is_file():
+        history = json.loads(summary.read_text(encoding="utf-8"))["history"]
+    dev = {int(h["step"]): h for h in history}
+    curve, start = [], 0
+    for epoch, end in enumerate(ends, 1):
+        logged = [steps[s] for s in sorted(steps) if start < s <= end]
+        start = end
+        if not logged:
+            continue
+        gate_keys = sorted((k for k in logged[-1] if k.startswith("train/gate_layer")),
+                           key=lambda k: int(k.removeprefix("train/gate_layer")))  # fmt: skip
+        norms: dict[str, float] = {}
+        for key in {k for r in logged for k in r if k.startswith("train/grad_norm_")}:
+            values = [float(r[key]) for r in logged if r.get(key)]
+            if values:
+                norms[key.removeprefix("train/grad_norm_")] = sum(values) / len(values)
+        scores = dev.get(end, {})
+        curve.append({
+            "epoch": epoch,
+            "step": end,
+            "gates": [float(logged[-1][k]) for k in gate_keys if logged[-1].get(k)],
+            "grad_norm": dict(sorted(norms.items())),
+            "token_accuracy": scores.get("token_accuracy"),
+            "token_accuracy_other_video": scores.get("token_accuracy_other_video"),
+        })  # fmt: skip
+    return curve
+
+
+def _version(path: Path) -> tuple[int, str]:
+    """`logs/csv/version_10/metrics.csv` after `version_9`."""
+    match = re.search(r"(\d+)$", path.parent.name)
+    return (int(match.group(1)) if match else -1, str(path))
