@@ -596,12 +596,14 @@ def curves_table(curves: dict[str, list[dict[str, Any]]]) -> str:
             rows.append({
                 "run": RUN_LABELS[key],
                 "epoch": e["epoch"] if isinstance(e["epoch"], int) else e["epoch"].split()[0],
-                "gates per layer": " ".join(number(g, ".2f") for g in e["gates"]),
+                "gates per layer": " ".join(number(g, ".2f") for g in e["gates"]) or "-",
                 **{f"grad norm: {label}": number(e["grad_norm"][part], ".3g")
                    if part in e["grad_norm"] else "-" for part, label in CURVE_PARTS.items()},
                 "dev token accuracy, own / other video": "-" if own is None else
                 f"{number(own, '.4f')} / {number(other, '.4f')}",
             })  # fmt: skip
+    if not rows:
+        return "No stage-2 epoch finished: no training curves."
     return (
         "Over each stage-2 run, per epoch (`sign2gpt.train.diagnostics`): the gates at the "
         "epoch's end, the mean gradient norm reaching each part over its steps (before "

@@ -83,7 +83,8 @@ def epoch_diagnostics(run_root: str | Path) -> list[dict[str, Any]]:
     token accuracy with own / another video's features of the evaluation after it (None
     where that epoch was not evaluated or the stage has no such score).
 
-    Reads every `logs/csv/*/metrics.csv` (a resumed run writes a new version; a step logged
+    An epoch with no logged step has no gates and no norms. Reads every
+    `logs/csv/*/metrics.csv` (a resumed run writes a new version; a step logged
     twice counts once, as last logged) and `metrics.json`.
     """
     root = Path(run_root)
@@ -102,9 +103,8 @@ def epoch_diagnostics(run_root: str | Path) -> list[dict[str, Any]]:
     for epoch, end in enumerate(ends, 1):
         logged = [steps[s] for s in sorted(steps) if start < s <= end]
         start = end
-        if not logged:
-            continue
-        gate_keys = sorted((k for k in logged[-1] if k.startswith("train/gate_layer")),
+        last = logged[-1] if logged else {}  # none: fewer steps than train.log_every_steps
+        gate_keys = sorted((k for k in last if k.startswith("train/gate_layer")),
                            key=lambda k: int(k.removeprefix("train/gate_layer")))  # fmt: skip
         norms: dict[str, float] = {}
         for key in {k for r in logged for k in r if k.startswith("train/grad_norm_")}:
@@ -115,7 +115,7 @@ def epoch_diagnostics(run_root: str | Path) -> list[dict[str, Any]]:
         curve.append({
             "epoch": epoch,
             "step": end,
-            "gates": [float(logged[-1][k]) for k in gate_keys if logged[-1].get(k)],
+            "gates": [float(last[k]) for k in gate_keys if last.get(k)],
             "grad_norm": dict(sorted(norms.items())),
             "token_accuracy": scores.get("token_accuracy"),
             "token_accuracy_other_video": scores.get("token_accuracy_other_video"),
