@@ -9,12 +9,11 @@ import torch
 from torch import nn
 
 from sign2gpt.models.config import tiny_config
+from sign2gpt.models.parts import OTHER, part_of
 from sign2gpt.models.sign2gpt import Sign2GPT
 from sign2gpt.train.diagnostics import (
-    OTHER,
     gate_openings,
     gradient_norms,
-    part_of,
     step_diagnostics,
     unscaling_factor,
 )

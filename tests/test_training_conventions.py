@@ -143,3 +143,48 @@ def test_sync_batchnorm_converts_the_spatial_batchnorm_only_under_ddp():
     reference = tiny_model()
     x = torch.randn(6, reference.spatial.norm.num_features)
     torch.testing.assert_close(converted.spatial.norm(x), reference.spatial.norm(x))
+
+
+def test_lr_scale_gives_a_part_its_own_learning_rate_and_keeps_the_decay_groups():
+    from sign2gpt.models.parts import part_of
+
+    model = tiny_model()
+    names = {id(p): n for n, p in model.named_parameters()}
+    plain = parameter_groups(model, 0.001, "weights")
+    scaled = parameter_groups(model, 0.001, "weights", 2e-3, {"gates": 10, "sign_encoder": 0.5})
+    decay_of = {id(p): g["weight_decay"] for g in plain for p in g["params"]}
+    seen = []
+    for group in scaled:
+        for p in group["params"]:
+            seen.append(id(p))
+            assert group["weight_decay"] == decay_of[id(p)], names[id(p)]  # decay unchanged
+            expected = {"gates": 2e-2, "sign_encoder": 1e-3}.get(part_of(names[id(p)]))
+            assert group.get("lr") == (None if expected is None else pytest.approx(expected))
+    assert sorted(seen) == sorted(decay_of)  # every trainable parameter, once
+    assert any(g.get("lr") == pytest.approx(2e-2) for g in scaled)
+    # Without lr_scale the groups are what they were (old optimizer states still load).
+    assert [len(g["params"]) for g in plain] == [
+        len(g["params"]) for g in parameter_groups(model, 0.001, "weights", 2e-3, {})
+    ]
+    with pytest.raises(ValueError, match="base lr"):
+        parameter_groups(model, 0.001, "all", None, {"gates": 10})
+
+
+def test_lr_scale_follows_the_schedule_and_is_validated():
+    fast = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))]},
+                           {"params": [fast], "lr": 10.0}], lr=1.0)  # fmt: skip
+    sched = one_cycle_cosine(opt, 10, 2, start_lr=0.01, final_lr=0.001, peak_lr=1.0)
+    lrs = []
+    for _ in range(11):
+        lrs.append([g["lr"] for g in opt.param_groups])
+        opt.step()
+        sched.step()
+    assert lrs[0] == pytest.approx([0.01, 0.1]) and lrs[2] == pytest.approx([1.0, 10.0])
+    assert lrs[-1] == pytest.approx([0.001, 0.01])
+    cfg = load_run_config(PAPER, ["train.lr_scale.gates=10"]).train
+    assert cfg.lr_scale == {"gates": 10}
+    with pytest.raises(ConfigError, match=r"unknown part 'gate'.*gates"):
+        TrainConfig(lr_scale={"gate": 10.0})
+    with pytest.raises(ConfigError, match=r"lr_scale\.gates must be a number > 0"):
+        TrainConfig(lr_scale={"gates": 0})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from sign2gpt.devices import check_device_name
 from sign2gpt.errors import ConfigError
 from sign2gpt.generation import GenerationSettings
 from sign2gpt.metrics import BleuConvention, BleuSmooth, BleuTokenize
+from sign2gpt.models.parts import PART_NAMES
 
 
 @dataclass
@@ -34,6 +35,10 @@ class TrainConfig:
     # modules that are not norms or embeddings, and LoRA factors (the authors' rule); biases,
     # norms, embeddings, gates, layer scales, temperatures and prototypes get none.
     weight_decay_on: Literal["all", "weights"] = "all"
+    # A learning rate per part: part -> factor on `lr` (and on the schedule's ends), e.g.
+    # {gates: 10}; parts as in `sign2gpt.models.parts` (gates, cross_attention_lora,
+    # decoder_lora, sign_projection, sign_encoder, spatial_lora, spatial, other).
+    lr_scale: dict[str, float] = field(default_factory=dict)
     grad_clip: float = 1.0  # max gradient norm (0 = off)
     grad_clip_value: float = 0.0  # clip every gradient entry to [-v, v] before the norm (0 = off)
     # DDP: SyncBatchNorm for the spatial head's BatchNorm (statistics over all processes).
@@ -93,6 +98,13 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and not 0 <= value <= self.lr:
                 raise ConfigError(f"train.{name} must be in [0, train.lr={self.lr}], got {value}")
+        for part, factor in self.lr_scale.items():
+            if part not in PART_NAMES:
+                raise ConfigError(
+                    f"train.lr_scale: unknown part {part!r}; parts: {', '.join(PART_NAMES)}"
+                )
+            if isinstance(factor, bool) or not isinstance(factor, int | float) or factor <= 0:
+                raise ConfigError(f"train.lr_scale.{part} must be a number > 0, got {factor!r}")
         if self.grad_clip < 0 or self.grad_clip_value < 0:
             raise ConfigError("train.grad_clip and train.grad_clip_value must be >= 0 (0 = off)")
         if self.grad_clip_value > 0 and self.precision == "16-mixed":

@@ -4,9 +4,10 @@ Issue 24 asked why stage 2 ignored features that stage 1 made readable. Two thin
 by step: how far each cross-attention gate has opened (0 = the LM reads no video), and how
 much gradient reaches each trainable part (a part that gets none cannot learn to help). Both
 go to the run's CSV and TensorBoard logs every `train.log_every_steps`, as
-`train/gate_layer<i>` and `train/grad_norm_<part>`; the dev token accuracy with each video's
-own features against another video's (`TranslateTask.validate`) says whether the opened gates
-carry the video. `epoch_diagnostics` reads them back from a run folder, per epoch.
+`train/gate_layer<i>` and `train/grad_norm_<part>` (parts: `sign2gpt.models.parts`); the
+dev token accuracy with each video's own features against another video's
+(`TranslateTask.validate`) says whether the opened gates carry the video. `epoch_diagnostics`
+reads them back from a run folder, per epoch.
 """
 
 from __future__ import annotations
@@ -20,23 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-# Trainable parameter name -> part; the first pattern that matches wins. Searched, not
-# anchored, so that wrapper prefixes (`model.`, `_forward_module.`) do not matter.
-PARTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("gates", re.compile(r"\.sign\.gate$")),
-    ("cross_attention_lora", re.compile(r"\.sign\.lora_\w+\.")),
-    ("decoder_lora", re.compile(r"(^|\.)decoder\..*\.lora\.")),
-    ("sign_projection", re.compile(r"(^|\.)decoder\.sign_proj\.")),
-    ("sign_encoder", re.compile(r"(^|\.)sign_encoder\.")),
-    ("spatial_lora", re.compile(r"(^|\.)spatial\..*\.lora\.")),
-    ("spatial", re.compile(r"(^|\.)spatial\.")),
-)
-OTHER = "other"  # e.g. stage 1's prototypes and temperature, the reference's gloss embedding
-
-
-def part_of(name: str) -> str:
-    """The part a parameter belongs to, e.g. `gates` for `...self_attn.sign.gate`."""
-    return next((part for part, pattern in PARTS if pattern.search(name)), OTHER)
+from sign2gpt.models.parts import part_of
 
 
 def gradient_norms(model: nn.Module, scale: float = 1.0) -> dict[str, float]:

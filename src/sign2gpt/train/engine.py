@@ -145,12 +145,15 @@ class Trainer:
         if not any(p.requires_grad for p in task.model.parameters()):
             raise TrainingError("the model has no trainable parameters")
         task.model = sync_batchnorm(task.model, cfg)
-        groups = parameter_groups(task.model, cfg.weight_decay, cfg.weight_decay_on)
+        groups = parameter_groups(
+            task.model, cfg.weight_decay, cfg.weight_decay_on, cfg.lr, cfg.lr_scale
+        )
         optimizer = adamw(groups, cfg, fabric.device)
         total = cfg.epochs * data.steps_per_epoch
         warmup = round(cfg.warmup_epochs * data.steps_per_epoch)
         self.scheduler = one_cycle_cosine(
-            optimizer, total, warmup, start_lr=cfg.warmup_start_lr, final_lr=cfg.final_lr
+            optimizer, total, warmup, start_lr=cfg.warmup_start_lr, final_lr=cfg.final_lr,
+            peak_lr=cfg.lr,
         )
         self.model, self.optimizer = fabric.setup(task.model, optimizer)
         self.stop = StopRequest()

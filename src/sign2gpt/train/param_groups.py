@@ -14,6 +14,7 @@ from typing import Any
 from torch import nn
 
 from sign2gpt.models.layers.lora import LoRA
+from sign2gpt.models.parts import part_of
 
 _NO_DECAY_MODULES: tuple[type[nn.Module], ...] = (
     nn.modules.batchnorm._BatchNorm,  # BatchNorm1d/2d/3d and SyncBatchNorm
@@ -31,23 +32,37 @@ def decays(module: nn.Module, name: str) -> bool:
 
 
 def parameter_groups(
-    model: nn.Module, weight_decay: float, weight_decay_on: str
+    model: nn.Module,
+    weight_decay: float,
+    weight_decay_on: str,
+    lr: float | None = None,
+    lr_scale: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
     """AdamW groups of `model`'s trainable parameters: one group ("all"), or the decayed
-    weights and the rest with weight decay 0 ("weights"); empty groups are left out."""
-    if weight_decay_on == "all":
-        return [{"params": [p for p in model.parameters() if p.requires_grad]}]
-    decayed: list[nn.Parameter] = []
-    plain: list[nn.Parameter] = []
+    weights and the rest with weight decay 0 ("weights"); each split further by the parts of
+    `lr_scale` (`train.lr_scale`: part -> factor on `lr`), whose groups carry their own "lr".
+    Empty groups are left out; without `lr_scale` the groups are as they always were, so
+    optimizer states of older checkpoints still fit."""
+    lr_scale = lr_scale or {}
+    if lr_scale and lr is None:
+        raise ValueError("lr_scale needs the base lr")
+    groups: dict[tuple[bool, float], list[nn.Parameter]] = {}
     seen: set[int] = set()
-    for module in model.modules():
+    for prefix, module in model.named_modules():
         for name, param in module.named_parameters(recurse=False):
             if not param.requires_grad or id(param) in seen:
                 continue
             seen.add(id(param))  # a shared parameter joins one group only
-            (decayed if decays(module, name) else plain).append(param)
-    groups = [
-        {"params": decayed, "weight_decay": weight_decay},
-        {"params": plain, "weight_decay": 0.0},
-    ]
-    return [g for g in groups if g["params"]]
+            decayed = weight_decay_on == "all" or decays(module, name)
+            factor = float(lr_scale.get(part_of(f"{prefix}.{name}" if prefix else name), 1.0))
+            groups.setdefault((decayed, factor), []).append(param)
+    ordered = sorted(groups.items(), key=lambda item: (not item[0][0], item[0][1] != 1.0))
+    def group(decayed: bool, factor: float, params: list[nn.Parameter]) -> dict[str, Any]:
+        settings: dict[str, Any] = {"params": params}
+        if weight_decay_on != "all":  # "all": AdamW's own weight decay (train.weight_decay)
+            settings["weight_decay"] = weight_decay if decayed else 0.0
+        if factor != 1.0:
+            settings["lr"] = lr * factor
+        return settings
+
+    return [group(decayed, factor, params) for (decayed, factor), params in ordered]

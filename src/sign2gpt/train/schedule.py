@@ -14,6 +14,7 @@ def one_cycle_cosine(
     *,
     start_lr: float | None = None,
     final_lr: float = 0.0,
+    peak_lr: float | None = None,
 ) -> torch.optim.lr_scheduler.LambdaLR:
     """Linear warm-up to the base lr over `warmup_steps`, then cosine decay to `final_lr`.
 
@@ -24,10 +25,12 @@ def one_cycle_cosine(
         start_lr: lr of step 0 (the authors': lr / 100 = 3e-6); None = lr / (warmup_steps + 1),
             the first step of a ramp that starts at 0.
         final_lr: lr the cosine reaches at `total_steps` (the authors': 3e-6).
+        peak_lr: the lr that `start_lr` and `final_lr` belong to (`train.lr`; default the
+            first group's); a group with another lr (`train.lr_scale`) gets the same ratios.
     """
     total_steps = max(total_steps, 1)
     warmup_steps = min(max(warmup_steps, 0), total_steps - 1)
-    peak = optimizer.param_groups[0]["lr"]
+    peak = optimizer.param_groups[0]["lr"] if peak_lr is None else peak_lr
     start = None if start_lr is None else start_lr / peak
     end = final_lr / peak
 
