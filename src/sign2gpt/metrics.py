@@ -139,8 +139,10 @@ def paired_bleu4(
     difference-significance.pl): `samples` resamples of the sentences, the same for both
     systems, scored with the BLEU of `corpus_bleu` (same tokenisation and smoothing). The
     resampling seed is sacrebleu's (12345 unless $SACREBLEU_SEED says otherwise), so the
-    p-value is reproducible. Identical outputs get p = 1: sacrebleu gives them its smallest
-    p-value, 1 / (samples + 1), which would read as a significant difference."""
+    p-value is reproducible. Equal BLEU-4 gets p = 1: where the outputs are identical, or
+    differ only in words that match no reference (the same n-gram counts in every sentence),
+    every resample differs by 0 and sacrebleu gives its smallest p-value, 1 / (samples + 1),
+    which would read as a significant difference."""
     from sacrebleu.metrics import BLEU
     from sacrebleu.significance import PairedTest
 
@@ -155,7 +157,7 @@ def paired_bleu4(
     test = PairedTest([("baseline", prepared[0]), ("system", prepared[1])], {"BLEU": bleu},
                       [prepared[2]], test_type="bs", n_samples=samples)  # fmt: skip
     base, ours = test()[1]["BLEU"]
-    p_value = 1.0 if prepared[0] == prepared[1] else ours.p_value
+    p_value = 1.0 if ours.score == base.score else ours.p_value
     return PairedBleu(
         system=ours.score, baseline=base.score, difference=ours.score - base.score,
         p_value=p_value, system_ci95=ours.ci, baseline_ci95=base.ci, samples=samples,
