@@ -79,7 +79,7 @@ from sign2gpt.synthbench.synth_corpus import prepare_corpus
 from sign2gpt.synthbench.video_reliance import video_reliance
 from sign2gpt.synthbench.visual_backbone import ViTTraining, train_visual_backbone
 from sign2gpt.train.checkpointing import checkpoint_tensors
-from sign2gpt.train.diagnostics import epoch_diagnostics
+from sign2gpt.train.diagnostics import epoch_diagnostics, gate_openings
 from sign2gpt.train.run import start_run, train_stage
 from sign2gpt.train.warm_start import WarmStart, train_warm_started
 from sign2gpt.train_config import scaled_epochs
@@ -280,11 +280,7 @@ def diagnostics(results: dict[str, dict], checkpoint: Path, train_texts: list[st
     hypotheses = Path(results["test"]["files"]["hypotheses"]).read_text(encoding="utf-8")
     hyps = hypotheses.splitlines()
     known = set(train_texts)
-    gates = [
-        v.clamp(0, 1).mean().item()
-        for k, v in sorted(load_checkpoint(checkpoint).model.items())
-        if k.endswith(".sign.gate")
-    ]
+    gates = gate_openings(load_checkpoint(checkpoint).model.items())
     return {
         "test_distinct_hypotheses": len(set(hyps)),
         "test_hypotheses": len(hyps),

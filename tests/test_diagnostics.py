@@ -64,13 +64,15 @@ def test_gate_openings_are_clamped_means_in_layer_order():
     model = nn.Module()
     model.layers = nn.ModuleList(Layer([0.1 * i, -1.0]) for i in range(11))
     model.layers[10].self_attn.sign.gate.data = torch.tensor([3.0, 0.5])
-    openings = gate_openings(model)
+    openings = gate_openings(model.named_parameters())
     # Layer 10 comes last (numeric order, not "layers.10" < "layers.2"); clamped to [0, 1].
     assert openings == pytest.approx([0.05 * i for i in range(10)] + [0.75])
     logs = step_diagnostics(model)
     assert logs["gate_layer10"] == pytest.approx(0.75)
     assert not any(k.startswith("grad_norm_") for k in logs)  # no gradients yet
-    assert gate_openings(nn.Linear(2, 2)) == []
+    assert gate_openings(nn.Linear(2, 2).named_parameters()) == []
+    # A checkpoint's tensors give the same (bench/synthsign.py reads them so).
+    assert gate_openings(model.state_dict().items()) == openings
 
 
 def test_loss_scale_is_divided_out_only_while_a_scaler_is_on():

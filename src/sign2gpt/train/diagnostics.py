@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +37,17 @@ def gradient_norms(model: nn.Module, scale: float = 1.0) -> dict[str, float]:
     return {part: torch.stack(norms).norm().item() * scale for part, norms in grads.items()}
 
 
-def gate_openings(model: nn.Module) -> list[float]:
-    """Mean clamped gate of each decoder layer, in layer order (empty without gates)."""
-    gates = [(name, p) for name, p in model.named_parameters() if name.endswith(".sign.gate")]
-    return [p.detach().float().clamp(0, 1).mean().item() for _, p in sorted(gates, key=_layer)]
+def gate_openings(named: Iterable[tuple[str, torch.Tensor]]) -> list[float]:
+    """Mean clamped gate of each decoder layer, in layer order (numeric: layer 10 after 9;
+    empty without gates), from (name, tensor) pairs: `model.named_parameters()` or a
+    checkpoint's `.model.items()`."""
+    gates = [(name, t) for name, t in named if name.endswith(".sign.gate")]
+    return [t.detach().float().clamp(0, 1).mean().item() for _, t in sorted(gates, key=_layer)]
 
 
 def step_diagnostics(model: nn.Module, grad_scale: float = 1.0) -> dict[str, float]:
     """The logged values: `gate_layer<i>` and `grad_norm_<part>`."""
-    logs = {f"gate_layer{i}": g for i, g in enumerate(gate_openings(model))}
+    logs = {f"gate_layer{i}": g for i, g in enumerate(gate_openings(model.named_parameters()))}
     logs.update({f"grad_norm_{k}": v for k, v in gradient_norms(model, grad_scale).items()})
     return logs
 
